@@ -1,0 +1,21 @@
+"""skmvc: deep multi-view clustering estimators for scikit-learn, on PyTorch."""
+
+from . import datasets, losses, metrics, nn, preprocessing
+from .base import BaseMultiViewClustering
+from .conan import CONANClustering
+from .multiview import MultiView, check_views
+
+__version__ = "0.1.0.dev0"
+
+__all__ = [
+    "BaseMultiViewClustering",
+    "CONANClustering",
+    "MultiView",
+    "check_views",
+    "datasets",
+    "losses",
+    "metrics",
+    "nn",
+    "preprocessing",
+    "__version__",
+]

@@ -1,0 +1,337 @@
+"""The training engine: declared stages run by one skorch-based loop.
+
+A method declares its training as data — a list of :class:`Stage` objects, each with a
+number of epochs, the optimisers it builds (per-module learning rates through parameter
+groups, a scheduler each) and one or more :class:`Step` objects (a loss function and the
+optimisers it updates). :class:`Trainer`, a small :class:`skorch.NeuralNet` subclass, runs
+them: skorch supplies the epoch loop, the callbacks and the history; the trainer supplies
+batches sliced from tensors that already live on the device, the multi-optimiser step and
+the per-stage bookkeeping. No method writes an epoch loop of its own.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import NamedTuple
+
+import numpy as np
+import scipy.sparse as sp
+import torch
+from skorch import NeuralNet
+from skorch.callbacks import Callback, EpochTimer
+
+__all__ = ["Batch", "ViewData", "OptimizerSpec", "Step", "Stage", "Trainer", "resolve_device"]
+
+
+class Batch(NamedTuple):
+    """A mini-batch: one tensor per view and the indices of its samples in the data set."""
+
+    views: list
+    index: torch.Tensor
+
+
+def resolve_device(device) -> torch.device:
+    """Turn the ``device`` parameter into a :class:`torch.device`.
+
+    ``"auto"`` is CUDA when available, else the CPU. Asking for CUDA on a machine without it
+    raises a ``ValueError`` that says so (rather than failing later inside PyTorch).
+    """
+    if isinstance(device, str) and device == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    try:
+        resolved = torch.device(device)
+    except (RuntimeError, TypeError) as exc:
+        raise ValueError(
+            f"device={device!r} is not a valid torch device; use 'auto', 'cpu', 'cuda' or "
+            "'cuda:<index>'."
+        ) from exc
+    if resolved.type == "cuda":
+        if not torch.cuda.is_available():
+            raise ValueError(
+                f"device={device!r} was requested but CUDA is not available on this machine "
+                "(torch.cuda.is_available() is False). Use device='cpu' or device='auto'."
+            )
+        if resolved.index is not None and resolved.index >= torch.cuda.device_count():
+            raise ValueError(
+                f"device={device!r} was requested but only {torch.cuda.device_count()} CUDA "
+                "device(s) are available."
+            )
+    return resolved
+
+
+class ViewData(torch.utils.data.Dataset):
+    """The training views, held once on the device.
+
+    Dense views become one tensor each on ``device``; a SciPy sparse view stays sparse on the
+    host and only the rows of a batch are densified and copied. A batch is taken with one
+    ``index_select`` per view: no per-sample ``__getitem__`` and no collate.
+    """
+
+    def __init__(self, views: Sequence, device: torch.device) -> None:
+        self.device = torch.device(device)
+        self.n_samples = int(views[0].shape[0])
+        self._views = []
+        for view in views:
+            if sp.issparse(view):
+                self._views.append(view.tocsr())
+            else:
+                arr = np.ascontiguousarray(view, dtype=np.float32)
+                tensor = torch.from_numpy(arr) if arr.flags.writeable else torch.tensor(arr)
+                self._views.append(tensor.to(self.device))
+
+    def __len__(self) -> int:
+        return self.n_samples
+
+    def __getitem__(self, i):  # for completeness; the engine never calls it per sample
+        return self.take(torch.as_tensor([i], device=self.device))
+
+    def take(self, index: torch.Tensor) -> Batch:
+        """The batch made of the samples at ``index`` (a 1-D tensor on the device)."""
+        views = []
+        for view in self._views:
+            if isinstance(view, torch.Tensor):
+                views.append(view.index_select(0, index))
+            else:
+                rows = view[index.cpu().numpy()].toarray()
+                views.append(torch.from_numpy(rows).to(self.device))
+        return Batch(views, index)
+
+    def batches(self, batch_size: int) -> Iterator[Batch]:
+        """Sequential batches in sample order, none of size one when n >= 2 (inference)."""
+        n_chunks = max(1, -(-self.n_samples // batch_size))
+        bounds = np.linspace(0, self.n_samples, n_chunks + 1).round().astype(int)
+        for start, stop in zip(bounds[:-1], bounds[1:]):
+            yield self.take(torch.arange(int(start), int(stop), device=self.device))
+
+
+class _ShuffledBatches:
+    """Iterates over a :class:`ViewData` in a fresh random order every epoch.
+
+    A final batch of one sample is dropped (batch norm cannot normalise it).
+    """
+
+    def __init__(self, dataset: ViewData, batch_size: int, generator: torch.Generator):
+        self.dataset = dataset
+        self.batch_size = int(batch_size)
+        self.generator = generator
+
+    def __iter__(self) -> Iterator[Batch]:
+        n = len(self.dataset)
+        order = torch.randperm(n, generator=self.generator).to(self.dataset.device)
+        for start in range(0, n, self.batch_size):
+            index = order[start : start + self.batch_size]
+            if index.numel() < 2 and n >= 2:
+                break
+            yield self.dataset.take(index)
+
+    def __len__(self) -> int:
+        return max(1, len(self.dataset) // self.batch_size)
+
+
+@dataclass(frozen=True)
+class OptimizerSpec:
+    """How a stage builds one optimiser.
+
+    Parameters
+    ----------
+    params : list of dict or iterable of torch.nn.Parameter
+        Parameter groups (each may carry its own ``lr``, ``betas``, ...).
+    cls : type, default=torch.optim.Adam
+    kwargs : dict
+        Keyword arguments of ``cls`` (defaults for every group).
+    scheduler : callable or None
+        ``scheduler(optimizer, epochs)`` returns a learning-rate scheduler stepped once per
+        epoch of the stage.
+    """
+
+    params: list
+    cls: type = torch.optim.Adam
+    kwargs: dict = field(default_factory=dict)
+    scheduler: Callable | None = None
+
+
+@dataclass(frozen=True)
+class Step:
+    """One optimisation step on a batch: a loss and the optimisers it updates.
+
+    Parameters
+    ----------
+    loss : callable
+        ``loss(batch) -> dict`` of named scalar tensors; the key ``"loss"`` is the total that
+        is back-propagated, the other keys are logged.
+    optimizers : tuple of str
+        Names of the stage's optimisers this step zeroes and steps.
+    clip_grad_norm : float or None
+        Clip the gradient norm of the stepped parameters before the step.
+    objective : bool, default=True
+        Whether this step's total counts in the logged ``loss`` of the batch (an adversary's
+        loss, for example, does not).
+    """
+
+    loss: Callable[[Batch], dict]
+    optimizers: tuple
+    clip_grad_norm: float | None = None
+    objective: bool = True
+
+
+@dataclass(frozen=True)
+class Stage:
+    """A training stage: ``epochs`` passes over the data with the given steps per batch.
+
+    ``on_begin``, if given, runs before the first epoch (e.g. k-means initialisation of
+    centroids or pseudo-labels computed from the network trained so far).
+    """
+
+    name: str
+    epochs: int
+    steps: tuple
+    optimizers: dict
+    on_begin: Callable[[], None] | None = None
+
+
+class _EpochAverages(Callback):
+    """Writes the batch-size-weighted epoch mean of every logged loss term to the history."""
+
+    def on_epoch_end(self, net, **kwargs):
+        batches = net.history[-1, "batches"]
+        if not batches:
+            return
+        weights = np.array([b["train_batch_size"] for b in batches], dtype=float)
+        keys = [k for k in batches[0] if k not in ("train_batch_size", "train_loss")]
+        net.history.record(
+            "loss", float(np.average([b["train_loss"] for b in batches], weights=weights))
+        )
+        for key in keys:
+            net.history.record(
+                key, float(np.average([b[key] for b in batches], weights=weights))
+            )
+
+
+class _Progress(Callback):
+    """A progress bar per stage (verbose >= 1) and a line per epoch (verbose >= 2)."""
+
+    def __init__(self, verbose: int = 0):
+        self.verbose = verbose
+
+    def on_train_begin(self, net, **kwargs):
+        from tqdm.auto import tqdm
+
+        stage = net.stage_
+        self.bar_ = tqdm(
+            total=stage.epochs, desc=stage.name, unit="epoch", disable=self.verbose < 1
+        )
+
+    def on_epoch_end(self, net, **kwargs):
+        row = net.history[-1]
+        self.bar_.update(1)
+        self.bar_.set_postfix(loss=f"{row.get('loss', float('nan')):.4g}")
+        if self.verbose >= 2:
+            terms = ", ".join(
+                f"{k}={v:.4g}"
+                for k, v in row.items()
+                if k not in ("batches", "epoch", "stage", "train_batch_count")
+                and isinstance(v, float)
+            )
+            self.bar_.write(f"[{row['stage']}] epoch {row['epoch']}: {terms}")
+
+    def on_train_end(self, net, **kwargs):
+        self.bar_.close()
+        del self.bar_
+
+
+class Trainer(NeuralNet):
+    """Runs a network through declared :class:`Stage` objects (skorch by composition).
+
+    Parameters
+    ----------
+    module : torch.nn.Module
+        The network, already built; it is moved to ``device``.
+    batch_size : int
+    device : torch.device
+    generator : torch.Generator
+        Draws the order of the samples in every epoch.
+    verbose : int, default=0
+        0 silent, 1 a progress bar per stage, 2 also a line per epoch.
+    """
+
+    def __init__(self, module, *, batch_size, device, generator, verbose=0):
+        super().__init__(
+            module=module,
+            criterion=torch.nn.Identity,
+            train_split=None,
+            batch_size=batch_size,
+            device=device,
+            iterator_train=_ShuffledBatches,
+            iterator_train__generator=generator,
+            callbacks=[("progress", _Progress(verbose))],
+            verbose=0,
+        )
+
+    @property
+    def _default_callbacks(self):
+        return [("epoch_timer", EpochTimer()), ("averages", _EpochAverages())]
+
+    def initialize_optimizer(self, triggered_directly=None):
+        # Optimisers belong to stages and are built in run_stage.
+        return self
+
+    def get_dataset(self, X, y=None):
+        if not isinstance(X, ViewData):
+            raise TypeError("Trainer.fit_loop expects a ViewData.")
+        return X
+
+    def on_epoch_begin(self, net, dataset_train=None, dataset_valid=None, **kwargs):
+        super().on_epoch_begin(net, dataset_train, dataset_valid, **kwargs)
+        self.history.record("stage", self.stage_.name)
+
+    def on_epoch_end(self, net, dataset_train=None, dataset_valid=None, **kwargs):
+        for scheduler in self._schedulers:
+            scheduler.step()
+
+    def run_stage(self, stage: Stage, data: ViewData) -> Trainer:
+        """Build the stage's optimisers and train for ``stage.epochs`` epochs."""
+        if not self.initialized_:
+            self.initialize()
+        self.stage_ = stage
+        self._optimizers_by_name = {}
+        self._schedulers = []
+        for name, spec in stage.optimizers.items():
+            optimizer = spec.cls(spec.params, **spec.kwargs)
+            self._optimizers_by_name[name] = optimizer
+            if spec.scheduler is not None:
+                self._schedulers.append(spec.scheduler(optimizer, stage.epochs))
+        if stage.on_begin is not None:
+            stage.on_begin()
+        if stage.epochs > 0:
+            self.notify("on_train_begin", X=data, y=None)
+            self.fit_loop(data, epochs=stage.epochs)
+            self.notify("on_train_end", X=data, y=None)
+        return self
+
+    def train_step(self, batch: Batch, **fit_params) -> dict:
+        """Run each of the stage's steps on the batch; log every named term."""
+        self.module_.train()
+        objective = None
+        logged = {}
+        for step in self.stage_.steps:
+            optimizers = [self._optimizers_by_name[name] for name in step.optimizers]
+            for optimizer in optimizers:
+                optimizer.zero_grad(set_to_none=True)
+            terms = step.loss(batch)
+            total = terms["loss"]
+            total.backward()
+            if step.clip_grad_norm is not None:
+                params = [p for o in optimizers for g in o.param_groups for p in g["params"]]
+                torch.nn.utils.clip_grad_norm_(params, step.clip_grad_norm)
+            for optimizer in optimizers:
+                optimizer.step()
+            if step.objective:
+                objective = total if objective is None else objective + total
+            logged.update({k: v for k, v in terms.items() if k != "loss"})
+        if logged:
+            # One device-to-host transfer for all terms.
+            values = torch.stack([v.detach().reshape(()) for v in logged.values()]).tolist()
+            for key, value in zip(logged, values):
+                self.history.record_batch(key, value)
+        return {"loss": objective.detach(), "y_pred": None}

@@ -1,0 +1,327 @@
+"""CONAN: CONtrAstive fusion Network for multi-view clustering (``specs/conan.md``)."""
+
+from __future__ import annotations
+
+import math
+from functools import partial
+from numbers import Integral, Real
+
+import numpy as np
+import torch
+from sklearn.cluster import KMeans
+from sklearn.utils._param_validation import Interval, StrOptions
+from torch import nn
+
+from ._engine import OptimizerSpec, Stage, Step
+from .base import BaseMultiViewClustering
+from .losses import DDCLoss, dec_loss, nt_xent, simsiam_loss
+from .nn import (
+    ConcatMLPFusion,
+    DDCHead,
+    DECHead,
+    PredictionHead,
+    ProjectionHead,
+    build_encoders,
+    init_weights,
+    output_size,
+)
+
+__all__ = ["CONANClustering"]
+
+
+class _CONANNetwork(nn.Module):
+    """Encoders e_v, fusion f, projection head p (+ predictor q), clustering head g."""
+
+    def __init__(
+        self,
+        view_shapes,
+        n_clusters: int,
+        encoder_layers,
+        encoder_factory,
+        projection_dim: int,
+        ddc_hidden: int,
+        contrast: str,
+        clustering: str,
+    ) -> None:
+        super().__init__()
+        self.encoders = build_encoders(view_shapes, encoder_layers, encoder_factory)
+        dims = [output_size(e, s) for e, s in zip(self.encoders, view_shapes)]
+        if contrast != "none" and len(set(dims)) != 1:
+            raise ValueError(
+                "CONAN's projection head is shared by the fused representation and every "
+                f"view's representation, so all encoders must output the same width; got "
+                f"{dims}. Adjust encoder_layers or encoder_factory."
+            )
+        d = dims[0]
+        self.fusion = ConcatMLPFusion(dims, d)
+        self.projector = ProjectionHead(d, d, projection_dim) if contrast != "none" else None
+        self.predictor = PredictionHead(projection_dim) if contrast == "simsiam" else None
+        self.ddc = DDCHead(d, n_clusters, ddc_hidden) if clustering == "ddc" else None
+        self.dec = DECHead(n_clusters, d) if clustering == "dec" else None
+
+    def forward(self, views):
+        hs = [encoder(x) for encoder, x in zip(self.encoders, views)]
+        return self.fusion(hs), hs
+
+
+class CONANClustering(BaseMultiViewClustering):
+    """CONAN: contrastive fusion of view representations, clustered by a DDC head.
+
+    Each view is encoded by its own network; the view representations ``h^v`` are fused
+    into ``z``; a clustering head assigns ``z`` to clusters, and a contrastive term pulls
+    every ``h^v`` towards ``z`` (Ke et al., "CONAN: Contrastive Fusion Networks for
+    Multi-view Clustering", IEEE BigData 2021). The loss (Eq. 9) is
+    ``L = L_ddc(g(z)) + λ Σ_v L_contrast(p(z), p(h^v))``.
+
+    Parameters
+    ----------
+    n_clusters : int, default=8
+        Number of clusters K.
+    max_epochs : int, default=100
+        Training epochs (paper: 100).
+    batch_size : int, default=128
+        Mini-batch size (paper: 128; the authors' code used 100). A last batch of one sample
+        is dropped each epoch.
+    lr : float, default=1e-3
+        Adam learning rate (paper).
+    lr_schedule : {"cosine", "constant"}, default="cosine"
+        ``"cosine"`` anneals the learning rate to zero over ``max_epochs`` (stepped each
+        epoch).
+    contrast : {"simclr", "simsiam", "none"}, default="simclr"
+        The contrastive term: NT-Xent (Eq. 4, the paper's default), SimSiam (Eq. 5, with the
+        standard stop-gradient placement), or none (the paper's ablation).
+    clustering : {"ddc", "dec"}, default="ddc"
+        Clustering head and loss: DDC (Eq. 7) or DEC (Eq. 8, centroids initialised by
+        k-means on ``z`` of the untrained network).
+    contrast_weight : float, default=0.01
+        λ of Eq. 9 (paper: 0.01 for all data sets).
+    temperature : float, default=0.1
+        τ of the NT-Xent loss (Eq. 4; paper: 0.1).
+    encoder_layers : tuple of int, default=(512, 512, 256)
+        Widths of the MLP encoder of each vector view (ReLU after every layer). Image views
+        ``(C, H, W)`` use the small CNN of the authors' code (:class:`skmvc.nn.CNNEncoder`).
+    encoder_factory : callable or None, default=None
+        ``encoder_factory(view_index, sample_shape) -> torch.nn.Module`` builds your own
+        encoder per view (e.g. a pretrained image network); it must return
+        ``(batch, width)`` tensors, the same width for every view. Such encoders are not
+        re-initialised.
+    projection_dim : int, default=100
+        Output width of the projection head p (the code's DDC hidden size).
+    ddc_hidden : int, default=100
+        Hidden width of the DDC head (``specs/ddc.md``).
+    rel_sigma : float, default=0.15
+        Relative bandwidth of the DDC kernel: ``σ² = rel_sigma · median squared distance``.
+    device : str or torch.device, default="auto"
+        ``"auto"`` uses CUDA when available, else the CPU; or any torch device string.
+    random_state : int, RandomState instance or None, default=None
+        Seeds the network initialisation, the batch order and k-means; the same value gives
+        the same labels on the CPU, whatever ``n_jobs``.
+    n_init : int, default=1
+        Independent restarts; the one with the lowest final training loss is kept (the
+        paper kept the lowest-loss of 20 runs).
+    n_jobs : int or None, default=None
+        Restarts run in parallel through joblib.
+    verbose : int, default=0
+        0 silent, 1 a progress bar per stage, 2 also a line per epoch.
+    view_sizes : int, list of int or None, default=None
+        How to split a 2-D array X into views (column counts, or a number of near-equal
+        blocks). ``None`` keeps a 2-D array as one view.
+
+    Attributes
+    ----------
+    labels_ : ndarray of shape (n_samples,)
+        Cluster of each training sample.
+    n_views_ : int
+        Number of views seen in fit.
+    n_features_in_ : int
+        Total number of features over all views.
+    n_features_per_view_ : tuple of int
+        Number of features of each view.
+    view_shapes_ : tuple of tuple
+        Per-sample shape of each view (``(d,)`` or ``(C, H, W)``).
+    feature_names_in_ : ndarray of str
+        Column names, when X was a single DataFrame.
+    module_ : torch.nn.Module
+        The trained network.
+    history_ : skorch.history.History
+        One row per epoch: ``stage``, ``loss`` and every named term (``ddc_1``, ``ddc_2``,
+        ``ddc_3`` or ``dec``, and ``contrast``), ``dur``, and the per-batch values.
+    loss_ : float
+        Mean training loss of the last epoch of the kept restart.
+    init_losses_ : ndarray of shape (n_init,)
+        Final training loss of each restart.
+    n_iter_ : int
+        Number of epochs run.
+    device_ : torch.device
+        The device the network lives on.
+
+    See Also
+    --------
+    skmvc.metrics.clustering_accuracy : Evaluate the labels against classes.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skmvc import CONANClustering
+    >>> rng = np.random.RandomState(0)
+    >>> views = [rng.rand(60, 5), rng.rand(60, 3)]
+    >>> model = CONANClustering(n_clusters=3, max_epochs=2, encoder_layers=(16,),
+    ...                         projection_dim=8, ddc_hidden=8, random_state=0,
+    ...                         device="cpu").fit(views)
+    >>> model.labels_.shape, model.transform(views).shape
+    ((60,), (60, 16))
+    >>> sorted(k for k in model.history_[-1] if k.startswith(("ddc", "contrast")))
+    ['contrast', 'ddc_1', 'ddc_2', 'ddc_3']
+    """
+
+    _parameter_constraints: dict = {
+        **BaseMultiViewClustering._parameter_constraints,
+        "lr_schedule": [StrOptions({"cosine", "constant"})],
+        "contrast": [StrOptions({"simclr", "simsiam", "none"})],
+        "clustering": [StrOptions({"ddc", "dec"})],
+        "contrast_weight": [Interval(Real, 0, None, closed="left")],
+        "temperature": [Interval(Real, 0, None, closed="neither")],
+        "encoder_layers": ["array-like"],
+        "encoder_factory": [callable, None],
+        "projection_dim": [Interval(Integral, 1, None, closed="left")],
+        "ddc_hidden": [Interval(Integral, 1, None, closed="left")],
+        "rel_sigma": [Interval(Real, 0, None, closed="neither")],
+    }
+
+    def __init__(
+        self,
+        n_clusters=8,
+        *,
+        max_epochs=100,
+        batch_size=128,
+        lr=1e-3,
+        lr_schedule="cosine",
+        contrast="simclr",
+        clustering="ddc",
+        contrast_weight=0.01,
+        temperature=0.1,
+        encoder_layers=(512, 512, 256),
+        encoder_factory=None,
+        projection_dim=100,
+        ddc_hidden=100,
+        rel_sigma=0.15,
+        device="auto",
+        random_state=None,
+        n_init=1,
+        n_jobs=None,
+        verbose=0,
+        view_sizes=None,
+    ):
+        self.n_clusters = n_clusters
+        self.max_epochs = max_epochs
+        self.batch_size = batch_size
+        self.lr = lr
+        self.lr_schedule = lr_schedule
+        self.contrast = contrast
+        self.clustering = clustering
+        self.contrast_weight = contrast_weight
+        self.temperature = temperature
+        self.encoder_layers = encoder_layers
+        self.encoder_factory = encoder_factory
+        self.projection_dim = projection_dim
+        self.ddc_hidden = ddc_hidden
+        self.rel_sigma = rel_sigma
+        self.device = device
+        self.random_state = random_state
+        self.n_init = n_init
+        self.n_jobs = n_jobs
+        self.verbose = verbose
+        self.view_sizes = view_sizes
+
+    def _build_module(self, view_shapes, generator):
+        layers = [int(w) for w in self.encoder_layers]
+        if not layers or min(layers) < 1:
+            raise ValueError(
+                f"encoder_layers must be a non-empty list of positive widths, got "
+                f"{self.encoder_layers!r}."
+            )
+        module = _CONANNetwork(
+            view_shapes,
+            self.n_clusters,
+            layers,
+            self.encoder_factory,
+            self.projection_dim,
+            self.ddc_hidden,
+            self.contrast,
+            self.clustering,
+        )
+        # Xavier-normal, gain sqrt(2), zero biases (authors' code); a user's encoders are
+        # left as given.
+        parts = [m for name, m in module.named_children() if name != "encoders" and m is not None]
+        if self.encoder_factory is None:
+            parts.append(module.encoders)
+        for part in parts:
+            init_weights(part, generator, "xavier_normal", gain=math.sqrt(2.0))
+        return module
+
+    def _objective(self, module, batch):
+        z, hs = module(batch.views)
+        if self.clustering == "ddc":
+            assignments, hidden = module.ddc(z)
+            terms = DDCLoss(self.rel_sigma)(assignments, hidden)
+            loss = sum(terms.values())
+        else:
+            terms = {"dec": dec_loss(module.dec(z))}
+            loss = terms["dec"]
+        if self.contrast != "none":
+            pz = module.projector(z)
+            contrast = 0.0
+            for h in hs:
+                ph = module.projector(h)
+                if self.contrast == "simclr":
+                    contrast = contrast + nt_xent(pz, ph, self.temperature)
+                else:
+                    contrast = contrast + simsiam_loss(
+                        module.predictor(pz), module.predictor(ph), pz, ph
+                    )
+            terms["contrast"] = contrast
+            loss = loss + self.contrast_weight * contrast
+        terms["loss"] = loss
+        return terms
+
+    def _stages(self, module, data, seed):
+        schedule = None
+        if self.lr_schedule == "cosine":
+            def schedule(optimizer, epochs):
+                return torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=epochs)
+
+        on_begin = None
+        if self.clustering == "dec":
+            def on_begin():
+                self._init_dec_centroids(module, data, seed)
+
+        return [
+            Stage(
+                name="train",
+                epochs=self.max_epochs,
+                steps=(Step(partial(self._objective, module), ("adam",)),),
+                optimizers={
+                    "adam": OptimizerSpec(
+                        list(module.parameters()), kwargs={"lr": self.lr}, scheduler=schedule
+                    )
+                },
+                on_begin=on_begin,
+            )
+        ]
+
+    @torch.no_grad()
+    def _init_dec_centroids(self, module, data, seed):
+        """DEC: k-means on z of the untrained network over the whole training set."""
+        module.eval()
+        z = torch.cat([module(batch.views)[0].cpu() for batch in data.batches(self.batch_size)])
+        km = KMeans(self.n_clusters, random_state=seed).fit(z.numpy().astype(np.float64))
+        module.dec.centroids.copy_(torch.as_tensor(km.cluster_centers_, dtype=torch.float32))
+
+    def _soft_assignments(self, module, batch):
+        z, _ = module(batch.views)
+        if self.clustering == "ddc":
+            return module.ddc(z)[0]
+        return module.dec(z)
+
+    def _embedding(self, module, batch):
+        return module(batch.views)[0]

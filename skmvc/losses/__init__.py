@@ -1,0 +1,29 @@
+"""Loss terms shared by the methods (pure PyTorch)."""
+
+from .contrastive import nt_xent, simsiam_loss
+from .ddc import (
+    DDCLoss,
+    cauchy_schwarz_divergence,
+    ddc_1,
+    ddc_2,
+    ddc_2_flipped,
+    ddc_3,
+    gaussian_kernel,
+    squared_distances,
+)
+from .dec import dec_loss, dec_target
+
+__all__ = [
+    "DDCLoss",
+    "cauchy_schwarz_divergence",
+    "ddc_1",
+    "ddc_2",
+    "ddc_2_flipped",
+    "ddc_3",
+    "gaussian_kernel",
+    "squared_distances",
+    "nt_xent",
+    "simsiam_loss",
+    "dec_loss",
+    "dec_target",
+]

@@ -1,0 +1,323 @@
+"""Multi-view input: the :class:`MultiView` container and the one input validator.
+
+Every estimator and helper of skmvc accepts three forms of input (see the user guide):
+
+1. a list or tuple of views, each a 2-D array-like (NumPy, pandas, SciPy sparse) or an image
+   array ``(n, C, H, W)`` / ``(n, H, W)``;
+2. a :class:`MultiView`, which scikit-learn's model selection can slice by rows;
+3. a 2-D array split into views by ``view_sizes``.
+
+:func:`check_views` turns each of them into a list of validated per-view arrays.
+"""
+
+from __future__ import annotations
+
+import numbers
+from collections.abc import Sequence
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.utils.validation import check_array
+
+__all__ = ["MultiView", "check_views", "split_columns"]
+
+_LIST_HINT = (
+    " A plain list of views cannot pass through scikit-learn's model selection "
+    "(GridSearchCV, cross_validate count its elements as samples): wrap it as "
+    "skmvc.MultiView(views)."
+)
+
+
+def _is_view_like(obj) -> bool:
+    """True for an array-like that can be a view: it has a shape of 2 or more dimensions."""
+    shape = getattr(obj, "shape", None)
+    return shape is not None and not isinstance(obj, MultiView) and len(shape) >= 2
+
+
+def is_list_of_views(X) -> bool:
+    """A list/tuple is a list of views when every element has a shape of >= 2 dimensions.
+
+    A list of rows (``X.tolist()``) is a 2-D array, not a list of views.
+    """
+    return isinstance(X, (list, tuple)) and len(X) > 0 and all(_is_view_like(v) for v in X)
+
+
+class MultiView:
+    """An immutable container of views that scikit-learn can slice by rows.
+
+    A plain list of views cannot go through :class:`~sklearn.model_selection.GridSearchCV`
+    or :func:`~sklearn.model_selection.cross_validate`: scikit-learn would count the list's
+    elements as samples. ``MultiView(views)`` reports ``shape[0]`` and ``len()`` as the
+    number of samples and indexes every view at once, so it can.
+
+    Parameters
+    ----------
+    views : list or tuple of array-like
+        The views, each of shape ``(n_samples, ...)``: 2-D arrays (NumPy, pandas, SciPy
+        sparse) or image arrays ``(n_samples, C, H, W)`` / ``(n_samples, H, W)``. They are
+        stored as given (not copied).
+
+    Attributes
+    ----------
+    views : tuple of array-like
+        The stored views.
+    shape : tuple of int
+        ``(n_samples, n_views)``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skmvc import MultiView
+    >>> X = MultiView([np.zeros((6, 3)), np.ones((6, 2))])
+    >>> X.shape, len(X), X.n_views
+    ((6, 2), 6, 2)
+    >>> X[[0, 2]].shape
+    (2, 2)
+    """
+
+    __slots__ = ("_views",)
+
+    def __init__(self, views):
+        if isinstance(views, MultiView):
+            views = views.views
+        if not isinstance(views, (list, tuple)) or len(views) == 0:
+            raise TypeError(
+                "MultiView expects a non-empty list or tuple of views, "
+                f"got {type(views).__name__}."
+            )
+        for v, view in enumerate(views):
+            if not _is_view_like(view):
+                raise TypeError(
+                    f"View {v} of a MultiView must be an array-like with a shape of 2 or more "
+                    f"dimensions (n_samples, ...), got {type(view).__name__}"
+                    + (f" of shape {view.shape}" if hasattr(view, "shape") else "")
+                    + "."
+                )
+        counts = [view.shape[0] for view in views]
+        if len(set(counts)) != 1:
+            raise ValueError(
+                "All views must have the same number of samples; got "
+                + ", ".join(f"view {v}: {c}" for v, c in enumerate(counts))
+                + "."
+            )
+        object.__setattr__(self, "_views", tuple(views))
+
+    def __setattr__(self, name, value):
+        raise AttributeError("MultiView is immutable.")
+
+    def __getstate__(self):
+        return {"views": self._views}
+
+    def __setstate__(self, state):
+        object.__setattr__(self, "_views", tuple(state["views"]))
+
+    @property
+    def views(self) -> tuple:
+        """The views, as a tuple."""
+        return self._views
+
+    @property
+    def n_views(self) -> int:
+        """Number of views."""
+        return len(self._views)
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        """``(n_samples, n_views)``."""
+        return (self._views[0].shape[0], len(self._views))
+
+    def __len__(self) -> int:
+        return self._views[0].shape[0]
+
+    def __iter__(self):
+        raise TypeError(
+            "A MultiView is indexed by rows and does not iterate; use .views for the views."
+        )
+
+    def __getitem__(self, key):
+        # scikit-learn's _safe_indexing passes (rows, Ellipsis).
+        if isinstance(key, tuple):
+            if len(key) == 2 and key[1] is Ellipsis:
+                key = key[0]
+            else:
+                raise IndexError("MultiView can only be indexed by rows.")
+        if isinstance(key, numbers.Integral):
+            key = [key]
+        if not isinstance(key, slice):
+            key = np.asarray(key)
+            if key.dtype == bool:
+                if key.shape != (len(self),):
+                    raise IndexError(
+                        f"Boolean mask of shape {key.shape} does not match "
+                        f"{len(self)} samples."
+                    )
+                key = np.flatnonzero(key)
+        return MultiView([_take_rows(view, key) for view in self._views])
+
+    def __repr__(self) -> str:
+        shapes = ", ".join(str(tuple(v.shape)) for v in self._views)
+        return f"MultiView(n_samples={len(self)}, views=[{shapes}])"
+
+
+def _take_rows(view, rows):
+    if hasattr(view, "iloc"):
+        return view.iloc[rows]
+    if sp.issparse(view):
+        return view[rows] if isinstance(rows, slice) else view[np.asarray(rows)]
+    return view[rows]
+
+
+def split_columns(n_features: int, view_sizes) -> list[int]:
+    """Resolve ``view_sizes`` into a list of column counts that sums to ``n_features``.
+
+    Parameters
+    ----------
+    n_features : int
+        Number of columns of the 2-D array.
+    view_sizes : int or sequence of int
+        An int splits the columns into that many near-equal blocks; a sequence gives the
+        number of columns of each view.
+
+    Returns
+    -------
+    sizes : list of int
+    """
+    if isinstance(view_sizes, numbers.Integral):
+        k = int(view_sizes)
+        if k < 1 or k > n_features:
+            raise ValueError(
+                f"view_sizes={k} asks for {k} views, but X has {n_features} features; "
+                "each view needs at least one feature."
+            )
+        return [len(block) for block in np.array_split(np.arange(n_features), k)]
+    sizes = [int(s) for s in view_sizes]
+    if any(s < 1 for s in sizes):
+        raise ValueError(f"Every entry of view_sizes must be >= 1, got {list(view_sizes)}.")
+    if sum(sizes) != n_features:
+        raise ValueError(
+            f"view_sizes={sizes} sums to {sum(sizes)}, but X has {n_features} features."
+        )
+    return sizes
+
+
+def _check_one_view(view, v: int):
+    """Validate one view; returns a float32 ndarray (2-D or 4-D) or a float32 CSR matrix."""
+    shape = getattr(view, "shape", None)
+    ndim = len(shape) if shape is not None else None
+    try:
+        if ndim is not None and ndim > 2:
+            if ndim not in (3, 4):
+                raise ValueError(
+                    f"an image view must have shape (n, C, H, W) or (n, H, W), got {shape}"
+                )
+            arr = check_array(
+                view, dtype=np.float32, allow_nd=True, ensure_all_finite=True, copy=False
+            )
+            if arr.ndim == 3:
+                arr = arr[:, None, :, :]
+        else:
+            arr = check_array(
+                view,
+                accept_sparse="csr",
+                dtype=np.float32,
+                ensure_all_finite=True,
+                ensure_min_features=1,
+                copy=False,
+            )
+    except (ValueError, TypeError) as exc:
+        raise type(exc)(f"View {v}: {exc}") from exc
+    return arr
+
+
+def check_views(X, *, view_sizes=None, min_views: int = 1):
+    """Turn any accepted input form into a list of validated float32 views.
+
+    Parameters
+    ----------
+    X : list or tuple of array-like, MultiView, or array-like of shape (n_samples, n_features)
+        The input (see the module docstring).
+    view_sizes : int, sequence of int or None, default=None
+        How to split a 2-D array into views. ``None`` keeps a 2-D array as one view.
+    min_views : int, default=1
+        The smallest number of views accepted.
+
+    Returns
+    -------
+    views : list
+        Per-view float32 arrays: 2-D ``ndarray``, 4-D ``ndarray`` ``(n, C, H, W)`` for
+        image views, or CSR sparse matrices. Inputs that were already float32 may be
+        returned without a copy; they are never modified.
+
+    Raises
+    ------
+    ValueError, TypeError
+        With a message that names the view and the problem.
+    """
+    if isinstance(X, MultiView):
+        raw = list(X.views)
+        from_list = True
+    elif is_list_of_views(X):
+        raw = list(X)
+        from_list = True
+    elif isinstance(X, (list, tuple)) and len(X) > 0 and any(_is_view_like(v) for v in X):
+        bad = [v for v, e in enumerate(X) if not _is_view_like(e)]
+        raise TypeError(
+            f"Some elements of the list are views and some are not (elements {bad} have no "
+            "2-D shape). Pass a list of views, each an array of shape (n_samples, ...)."
+        )
+    else:
+        raw = None
+        from_list = False
+
+    if from_list:
+        if view_sizes is not None:
+            raise ValueError(
+                "view_sizes only applies to a single 2-D array; X is already a list of "
+                f"{len(raw)} views. Set view_sizes=None."
+            )
+        views = [_check_one_view(view, v) for v, view in enumerate(raw)]
+    else:
+        shape = getattr(X, "shape", None)
+        if shape is not None and len(shape) in (3, 4):
+            views = [_check_one_view(X, 0)]
+        else:
+            try:
+                arr = check_array(
+                    X, accept_sparse="csr", dtype=np.float32, ensure_all_finite=True
+                )
+            except (ValueError, TypeError) as exc:
+                raise type(exc)(f"{exc}{_LIST_HINT if isinstance(X, list) else ''}") from exc
+            views = split_view_columns(arr, view_sizes)
+
+    counts = [view.shape[0] for view in views]
+    if len(set(counts)) != 1:
+        raise ValueError(
+            "All views must have the same number of samples; got "
+            + ", ".join(f"view {v}: {c}" for v, c in enumerate(counts))
+            + "."
+        )
+    if len(views) < min_views:
+        raise ValueError(
+            f"This method needs at least {min_views} views, got {len(views)}. Pass a list of "
+            "views or a MultiView, or split a 2-D array with view_sizes."
+        )
+    return views
+
+
+def split_view_columns(arr, view_sizes) -> list:
+    """Split a validated 2-D array (dense or CSR) into views by ``view_sizes``."""
+    if view_sizes is None:
+        return [arr]
+    sizes = split_columns(arr.shape[1], view_sizes)
+    bounds = np.cumsum([0] + sizes)
+    return [arr[:, bounds[i] : bounds[i + 1]] for i in range(len(sizes))]
+
+
+def view_shape(view) -> tuple[int, ...]:
+    """The per-sample shape of a validated view: ``(d,)`` or ``(C, H, W)``."""
+    return tuple(int(s) for s in view.shape[1:])
+
+
+def n_view_features(shape: Sequence[int]) -> int:
+    """Number of scalar features of a per-sample view shape."""
+    return int(np.prod(shape))

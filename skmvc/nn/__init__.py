@@ -1,0 +1,19 @@
+"""Network building blocks shared by the methods (pure PyTorch, no scikit-learn)."""
+
+from ._init import init_weights
+from .encoders import CNNEncoder, MLP, build_encoders, output_size
+from .fusion import ConcatMLPFusion
+from .heads import DDCHead, DECHead, PredictionHead, ProjectionHead
+
+__all__ = [
+    "MLP",
+    "CNNEncoder",
+    "build_encoders",
+    "output_size",
+    "ConcatMLPFusion",
+    "DDCHead",
+    "DECHead",
+    "ProjectionHead",
+    "PredictionHead",
+    "init_weights",
+]

@@ -1,0 +1,13 @@
+"""scikit-learn's estimator checks over every skmvc estimator (small settings)."""
+
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+from conftest import ESTIMATORS, EXPECTED_FAILED_CHECKS
+
+
+@parametrize_with_checks(
+    [factory() for factory in ESTIMATORS.values()],
+    expected_failed_checks=lambda est: EXPECTED_FAILED_CHECKS.get(type(est).__name__, {}),
+)
+def test_sklearn_compatible(estimator, check):
+    check(estimator)
