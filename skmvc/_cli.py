@@ -26,14 +26,19 @@ __all__ = ["main"]
 def _format_table(rows: list[dict]) -> str:
     header = ["model", "ACC", "NMI", "purity", "ARI", "fit (s)"]
     lines = [
-        [r["model"], *(f"{r[k]:.3f}" for k in ("accuracy", "nmi", "purity", "ari")),
-         f"{r['seconds']:.1f}"]
+        [
+            r["model"],
+            *(f"{r[k]:.3f}" for k in ("accuracy", "nmi", "purity", "ari")),
+            f"{r['seconds']:.1f}",
+        ]
         for r in rows
     ]
     widths = [max(len(h), *(len(line[i]) for line in lines)) for i, h in enumerate(header)]
     fmt = "  ".join(f"{{:<{w}}}" if i == 0 else f"{{:>{w}}}" for i, w in enumerate(widths))
-    return "\n".join([fmt.format(*header), fmt.format(*("-" * w for w in widths))]
-                     + [fmt.format(*line) for line in lines])
+    return "\n".join(
+        [fmt.format(*header), fmt.format(*("-" * w for w in widths))]
+        + [fmt.format(*line) for line in lines]
+    )
 
 
 def _demo(args) -> int:
@@ -46,18 +51,28 @@ def _demo(args) -> int:
         "(views min-max scaled)"
     )
     models = [
-        ("k-means (concatenated views)",
-         make_pipeline(ViewConcatenator(), KMeans(10, n_init=10, random_state=args.seed))),
-        (f"CONAN ({args.epochs} epochs)",
-         CONANClustering(10, max_epochs=args.epochs, device=args.device,
-                         random_state=args.seed, verbose=args.verbose)),
+        (
+            "k-means (concatenated views)",
+            make_pipeline(ViewConcatenator(), KMeans(10, n_init=10, random_state=args.seed)),
+        ),
+        (
+            f"CONAN ({args.epochs} epochs)",
+            CONANClustering(
+                10,
+                max_epochs=args.epochs,
+                device=args.device,
+                random_state=args.seed,
+                verbose=args.verbose,
+            ),
+        ),
     ]
     rows = []
     for name, model in models:
         start = time.perf_counter()
         labels = model.fit_predict(scaled)
-        rows.append({"model": name, "seconds": time.perf_counter() - start,
-                     **clustering_report(y, labels)})
+        rows.append(
+            {"model": name, "seconds": time.perf_counter() - start, **clustering_report(y, labels)}
+        )
     print(_format_table(rows))
     return 0
 
@@ -75,8 +90,13 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--epochs", type=int, default=30, help="CONAN training epochs (30)")
     demo.add_argument("--device", default="auto", help="torch device: auto, cpu, cuda[:i]")
     demo.add_argument("--seed", type=int, default=0, help="random_state (0)")
-    demo.add_argument("-v", "--verbose", action="count", default=0,
-                      help="progress bars (-v) and a line per epoch (-vv)")
+    demo.add_argument(
+        "-v",
+        "--verbose",
+        action="count",
+        default=0,
+        help="progress bars (-v) and a line per epoch (-vv)",
+    )
     demo.set_defaults(func=_demo)
     return parser
 

@@ -203,9 +203,7 @@ class _EpochAverages(Callback):
             "loss", float(np.average([b["train_loss"] for b in batches], weights=weights))
         )
         for key in keys:
-            net.history.record(
-                key, float(np.average([b[key] for b in batches], weights=weights))
-            )
+            net.history.record(key, float(np.average([b[key] for b in batches], weights=weights)))
 
 
 class _Progress(Callback):

@@ -52,9 +52,16 @@ class _Run:
     extras: dict
 
 
-def _fit_one(estimator, views, seed: int, device: torch.device) -> _Run:
+def _fit_one(estimator, views, seed: int, device: torch.device, num_threads: int) -> _Run:
     """Build, train and summarise one restart (a module-level function, so joblib can ship
-    it to worker processes)."""
+    it to worker processes).
+
+    ``num_threads`` is the caller's number of torch threads: a worker process (where joblib
+    lowers the thread count) uses the same number, so float rounding — and hence the
+    labels — do not depend on ``n_jobs``.
+    """
+    if torch.get_num_threads() != num_threads:
+        torch.set_num_threads(num_threads)
     generator = torch.Generator().manual_seed(seed)
     shapes = [view_shape(v) for v in views]
     module = estimator._build_module(shapes, generator).to(device)
@@ -144,13 +151,16 @@ class BaseMultiViewClustering(ClusterMixin, TransformerMixin, BaseEstimator):
                 if hasattr(self, "feature_names_in_"):
                     del self.feature_names_in_
         else:
-            if isinstance(X, (list, tuple)) and len(X) > 0 and all(
-                hasattr(e, "shape") and len(getattr(e, "shape")) == 1 for e in X
+            if (
+                isinstance(X, (list, tuple))
+                and len(X) > 0
+                and all(hasattr(e, "shape") and len(e.shape) == 1 for e in X)
             ):
                 # A list of 1-D arrays: most likely views missing a dimension.
                 raise ValueError(
                     "X is a list of 1-D arrays. Each view must be 2-D (n_samples, n_features): "
-                    "reshape a single-feature view with view.reshape(-1, 1)."
+                    "reshape a single-feature view with view.reshape(-1, 1). To pass views "
+                    "through GridSearchCV or cross_validate, wrap them as skmvc.MultiView(views)."
                 )
             hint = (
                 " If X is meant to be a list of views, each must be an array of shape "
@@ -182,8 +192,7 @@ class BaseMultiViewClustering(ClusterMixin, TransformerMixin, BaseEstimator):
         else:
             if len(views) != self.n_views_:
                 raise ValueError(
-                    f"X has {len(views)} views, but {name} was fitted with {self.n_views_} "
-                    "views."
+                    f"X has {len(views)} views, but {name} was fitted with {self.n_views_} views."
                 )
             for v, (view, fitted) in enumerate(zip(views, self.view_shapes_)):
                 if view_shape(view) != fitted:
@@ -218,16 +227,15 @@ class BaseMultiViewClustering(ClusterMixin, TransformerMixin, BaseEstimator):
                 "normalisation cannot normalise a batch of one)."
             )
         if n_samples < self.n_clusters:
-            raise ValueError(
-                f"n_samples={n_samples} should be >= n_clusters={self.n_clusters}."
-            )
+            raise ValueError(f"n_samples={n_samples} should be >= n_clusters={self.n_clusters}.")
         device = resolve_device(self.device)
         seeds = check_random_state(self.random_state).randint(
             np.iinfo(np.int32).max, size=self.n_init
         )
         n_jobs = self.n_jobs if self.n_init > 1 else None
         runs = Parallel(n_jobs=n_jobs)(
-            delayed(_fit_one)(self, views, int(seed), device) for seed in seeds
+            delayed(_fit_one)(self, views, int(seed), device, torch.get_num_threads())
+            for seed in seeds
         )
         losses = np.array([run.loss for run in runs], dtype=float)
         if np.all(~np.isfinite(losses)):
@@ -406,7 +414,9 @@ class BaseMultiViewClustering(ClusterMixin, TransformerMixin, BaseEstimator):
             "format": _FORMAT,
             "format_version": _FORMAT_VERSION,
             "estimator": type(self).__name__,
-            "params": {k: (str(v) if isinstance(v, torch.device) else v) for k, v in params.items()},
+            "params": {
+                k: (str(v) if isinstance(v, torch.device) else v) for k, v in params.items()
+            },
             "state_dict": {k: v.detach().cpu() for k, v in self.module_.state_dict().items()},
             "arrays": arrays,
             "values": values,
@@ -477,4 +487,3 @@ def _plain_row(row: dict) -> dict:
         elif isinstance(value, (bool, int, float, str)) or value is None:
             out[key] = value
     return out
-

@@ -287,11 +287,13 @@ class CONANClustering(BaseMultiViewClustering):
     def _stages(self, module, data, seed):
         schedule = None
         if self.lr_schedule == "cosine":
+
             def schedule(optimizer, epochs):
                 return torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=epochs)
 
         on_begin = None
         if self.clustering == "dec":
+
             def on_begin():
                 self._init_dec_centroids(module, data, seed)
 

@@ -122,9 +122,7 @@ def clustering_report(y_true, y_pred, *, average_method: str = "arithmetic") -> 
     """
     return {
         "accuracy": clustering_accuracy(y_true, y_pred),
-        "nmi": float(
-            normalized_mutual_info_score(y_true, y_pred, average_method=average_method)
-        ),
+        "nmi": float(normalized_mutual_info_score(y_true, y_pred, average_method=average_method)),
         "purity": purity_score(y_true, y_pred),
         "ari": float(adjusted_rand_score(y_true, y_pred)),
     }

@@ -148,8 +148,7 @@ class MultiView:
             if key.dtype == bool:
                 if key.shape != (len(self),):
                     raise IndexError(
-                        f"Boolean mask of shape {key.shape} does not match "
-                        f"{len(self)} samples."
+                        f"Boolean mask of shape {key.shape} does not match {len(self)} samples."
                     )
                 key = np.flatnonzero(key)
         return MultiView([_take_rows(view, key) for view in self._views])
@@ -264,6 +263,7 @@ def check_views(X, *, view_sizes=None, min_views: int = 1):
         raise TypeError(
             f"Some elements of the list are views and some are not (elements {bad} have no "
             "2-D shape). Pass a list of views, each an array of shape (n_samples, ...)."
+            + _LIST_HINT
         )
     else:
         raw = None
@@ -282,9 +282,7 @@ def check_views(X, *, view_sizes=None, min_views: int = 1):
             views = [_check_one_view(X, 0)]
         else:
             try:
-                arr = check_array(
-                    X, accept_sparse="csr", dtype=np.float32, ensure_all_finite=True
-                )
+                arr = check_array(X, accept_sparse="csr", dtype=np.float32, ensure_all_finite=True)
             except (ValueError, TypeError) as exc:
                 raise type(exc)(f"{exc}{_LIST_HINT if isinstance(X, list) else ''}") from exc
             views = split_view_columns(arr, view_sizes)

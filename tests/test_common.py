@@ -1,8 +1,7 @@
 """scikit-learn's estimator checks over every skmvc estimator (small settings)."""
 
-from sklearn.utils.estimator_checks import parametrize_with_checks
-
 from conftest import ESTIMATORS, EXPECTED_FAILED_CHECKS
+from sklearn.utils.estimator_checks import parametrize_with_checks
 
 
 @parametrize_with_checks(

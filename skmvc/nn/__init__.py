@@ -1,7 +1,7 @@
 """Network building blocks shared by the methods (pure PyTorch, no scikit-learn)."""
 
 from ._init import init_weights
-from .encoders import CNNEncoder, MLP, build_encoders, output_size
+from .encoders import MLP, CNNEncoder, build_encoders, output_size
 from .fusion import ConcatMLPFusion
 from .heads import DDCHead, DECHead, PredictionHead, ProjectionHead
 

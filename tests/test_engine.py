@@ -1,0 +1,195 @@
+"""The training engine: stages, several optimisers, schedulers, batches, logging."""
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+import torch
+from torch import nn
+
+from skmvc._engine import OptimizerSpec, Stage, Step, Trainer, ViewData, resolve_device
+
+
+class TwoPart(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.a = nn.Linear(3, 2)
+        self.b = nn.Linear(3, 2)
+
+
+def make_data(n=10):
+    rng = np.random.RandomState(0)
+    return ViewData([rng.rand(n, 3).astype(np.float32)], torch.device("cpu"))
+
+
+def trainer_for(module, batch_size=4, seed=0):
+    return Trainer(
+        module,
+        batch_size=batch_size,
+        device=torch.device("cpu"),
+        generator=torch.Generator().manual_seed(seed),
+    )
+
+
+def loss_of(part):
+    def loss(batch):
+        out = part(batch.views[0]).pow(2).mean()
+        return {"loss": out, f"{id(part)}": out}
+
+    return loss
+
+
+def test_each_step_updates_only_its_optimisers_parameters():
+    module = TwoPart()
+    before_a = module.a.weight.detach().clone()
+    before_b = module.b.weight.detach().clone()
+    stage = Stage(
+        name="only-a",
+        epochs=1,
+        steps=(
+            Step(
+                lambda batch: {
+                    "loss": (module.a(batch.views[0]) + module.b(batch.views[0])).pow(2).mean()
+                },
+                ("opt_a",),
+            ),
+        ),
+        optimizers={
+            "opt_a": OptimizerSpec(list(module.a.parameters()), kwargs={"lr": 0.1}),
+            "opt_b": OptimizerSpec(list(module.b.parameters()), kwargs={"lr": 0.1}),
+        },
+    )
+    trainer_for(module).run_stage(stage, make_data())
+    assert not torch.equal(module.a.weight, before_a)
+    assert torch.equal(module.b.weight, before_b)
+
+
+def test_alternating_steps_and_objective_flag_and_clipping():
+    module = TwoPart()
+    seen = []
+
+    def step_a(batch):
+        seen.append("a")
+        return {"loss": module.a(batch.views[0]).pow(2).sum() * 1e3, "term_a": torch.tensor(1.0)}
+
+    def step_b(batch):
+        seen.append("b")
+        return {"loss": module.b(batch.views[0]).pow(2).mean(), "term_b": torch.tensor(2.0)}
+
+    stage = Stage(
+        name="alternate",
+        epochs=2,
+        steps=(Step(step_a, ("a",), clip_grad_norm=1e-3), Step(step_b, ("b",), objective=False)),
+        optimizers={
+            "a": OptimizerSpec(list(module.a.parameters()), torch.optim.SGD, {"lr": 1.0}),
+            "b": OptimizerSpec(list(module.b.parameters()), kwargs={"lr": 0.1}),
+        },
+    )
+    before = module.a.weight.detach().clone()
+    trainer = trainer_for(module).run_stage(stage, make_data())
+    assert seen[:4] == ["a", "b", "a", "b"]
+    n_steps = seen.count("a")
+    assert n_steps == 6  # 10 samples in batches of 4, 4, 2; two epochs
+    # SGD with lr=1 after clipping to norm 1e-3 moves the weights by at most 1e-3 per step
+    # (unclipped, the 1e3-scaled loss would move them by far more).
+    assert (module.a.weight - before).norm() <= 1e-3 * n_steps + 1e-6
+    row = trainer.history[-1]
+    assert row["term_a"] == 1.0 and row["term_b"] == 2.0
+    batch_losses = [b["train_loss"] for b in row["batches"]]
+    assert all(loss > 1.0 for loss in batch_losses)  # only step a's (large) total counts
+
+
+def test_every_optimisers_scheduler_is_stepped_per_epoch():
+    module = TwoPart()
+
+    def sched(opt, epochs):
+        return torch.optim.lr_scheduler.StepLR(opt, step_size=1, gamma=0.5)
+
+    stage = Stage(
+        name="s",
+        epochs=3,
+        steps=(Step(loss_of(module.a), ("a",)), Step(loss_of(module.b), ("b",))),
+        optimizers={
+            "a": OptimizerSpec(list(module.a.parameters()), kwargs={"lr": 1.0}, scheduler=sched),
+            "b": OptimizerSpec(list(module.b.parameters()), kwargs={"lr": 2.0}, scheduler=sched),
+        },
+    )
+    trainer = trainer_for(module).run_stage(stage, make_data())
+    lrs = [o.param_groups[0]["lr"] for o in trainer._optimizers_by_name.values()]
+    assert lrs == [pytest.approx(1.0 / 8), pytest.approx(2.0 / 8)]
+
+
+def test_stages_accumulate_in_one_history_with_their_names():
+    module = TwoPart()
+    trainer = trainer_for(module)
+    opts = {"a": OptimizerSpec(list(module.parameters()), kwargs={"lr": 0.01})}
+    began = []
+    data = make_data()
+    trainer.run_stage(Stage("pre", 2, (Step(loss_of(module.a), ("a",)),), opts), data)
+    trainer.run_stage(
+        Stage(
+            "post", 3, (Step(loss_of(module.b), ("a",)),), opts, on_begin=lambda: began.append(1)
+        ),
+        data,
+    )
+    assert trainer.history[:, "stage"] == ["pre", "pre", "post", "post", "post"]
+    assert trainer.history[:, "epoch"] == [1, 2, 3, 4, 5]
+    assert began == [1]
+    assert all(np.isfinite(trainer.history[:, "loss"]))
+
+
+def test_batches_cover_every_sample_once_and_drop_a_single_last_one():
+    module = TwoPart()
+    seen = []
+
+    def record(batch):
+        seen.append(batch.index.tolist())
+        np.testing.assert_array_equal(batch.views[0].numpy(), data._views[0][batch.index].numpy())
+        return {"loss": module.a(batch.views[0]).sum()}
+
+    data = make_data(n=9)  # batches of 4: 4 + 4 + 1 -> the last one is dropped
+    stage = Stage(
+        "s",
+        1,
+        (Step(record, ("a",)),),
+        {"a": OptimizerSpec(list(module.parameters()), kwargs={"lr": 0.0})},
+    )
+    trainer_for(module).run_stage(stage, data)
+    assert [len(b) for b in seen] == [4, 4]
+    assert len(set(sum(seen, []))) == 8
+
+
+def batch_order(seed):
+    module = TwoPart()
+    seen = []
+
+    def record(batch):
+        seen.append(batch.index.tolist())
+        return {"loss": module.a(batch.views[0]).sum()}
+
+    opts = {"a": OptimizerSpec(list(module.parameters()), kwargs={"lr": 0.0})}
+    trainer_for(module, seed=seed).run_stage(
+        Stage("s", 2, (Step(record, ("a",)),), opts), make_data()
+    )
+    return seen
+
+
+def test_same_generator_seed_same_batch_order():
+    first, second = batch_order(3), batch_order(3)
+    assert first == second
+    assert first[0] != first[len(first) // 2]  # reshuffled each epoch
+    assert batch_order(4) != first
+
+
+def test_sparse_views_are_densified_per_batch():
+    dense = np.eye(6, dtype=np.float32)
+    data = ViewData([sp.csr_matrix(dense)], torch.device("cpu"))
+    batch = data.take(torch.tensor([4, 1]))
+    np.testing.assert_array_equal(batch.views[0].numpy(), dense[[4, 1]])
+    assert [len(b.index) for b in data.batches(4)] == [3, 3]  # never a batch of one
+
+
+def test_resolve_device():
+    assert resolve_device("cpu") == torch.device("cpu")
+    assert resolve_device("auto").type in ("cpu", "cuda")
+    with pytest.raises(ValueError, match="not a valid torch device"):
+        resolve_device("gpu0")
