@@ -179,6 +179,10 @@ class Step:
 class Stage:
     """A training stage: ``epochs`` passes over the data with the given steps per batch.
 
+    ``optimizers`` maps names to :class:`OptimizerSpec` (built when the stage starts) or to
+    an already built ``torch.optim.Optimizer``, which keeps its state across the stages that
+    share it (e.g. one Adam throughout CMMC's three stages).
+
     ``on_begin``, if given, runs before the first epoch (e.g. k-means initialisation of
     centroids or pseudo-labels computed from the network trained so far).
     """
@@ -295,6 +299,9 @@ class Trainer(NeuralNet):
         self._optimizers_by_name = {}
         self._schedulers = []
         for name, spec in stage.optimizers.items():
+            if isinstance(spec, torch.optim.Optimizer):  # shared with other stages
+                self._optimizers_by_name[name] = spec
+                continue
             optimizer = spec.cls(spec.params, **spec.kwargs)
             self._optimizers_by_name[name] = optimizer
             if spec.scheduler is not None:

@@ -75,11 +75,33 @@ def _fit_one(estimator, views, seed: int, device: torch.device, num_threads: int
     )
     for stage in estimator._stages(module, data, seed):
         trainer.run_stage(stage, data)
-    history = trainer.history
-    loss = float(history[-1, "loss"]) if len(history) else float("nan")
     module.eval()
+    loss = mean_objective(estimator._objective, module, data, estimator.batch_size)
     extras = estimator._fitted_extras(module, data)
-    return _Run(module, history, loss, extras)
+    return _Run(module, trainer.history, loss, extras)
+
+
+@torch.no_grad()
+def apply_module(fn, module, data: ViewData, batch_size: int) -> np.ndarray:
+    """``fn(module, batch)`` over the data in sequential batches, in eval mode, as one
+    float32 array on the host."""
+    module.eval()
+    outs = [fn(module, batch).float().cpu() for batch in data.batches(batch_size)]
+    return torch.cat(outs).numpy()
+
+
+@torch.no_grad()
+def mean_objective(objective, module, data: ViewData, batch_size: int) -> float:
+    """The objective's total averaged over the samples of ``data``, in eval mode."""
+    if len(data) < 2:
+        raise ValueError(f"The loss needs at least 2 samples, got n_samples={len(data)}.")
+    module.eval()
+    total, count = 0.0, 0
+    for batch in data.batches(batch_size):
+        n = int(batch.index.numel())
+        total += float(objective(module, batch)["loss"]) * n
+        count += n
+    return total / count
 
 
 class BaseMultiViewClustering(ClusterMixin, TransformerMixin, BaseEstimator):
@@ -256,12 +278,8 @@ class BaseMultiViewClustering(ClusterMixin, TransformerMixin, BaseEstimator):
         return self
 
     # ------------------------------------------------------------------ inference
-    @torch.no_grad()
     def _apply(self, fn, data: ViewData) -> np.ndarray:
-        """``fn(module, batch)`` over the data in batches, in eval mode, as one array."""
-        self.module_.eval()
-        outs = [fn(self.module_, batch).float().cpu() for batch in data.batches(self.batch_size)]
-        return torch.cat(outs).numpy()
+        return apply_module(fn, self.module_, data, self.batch_size)
 
     def _data(self, X) -> ViewData:
         check_is_fitted(self)
@@ -311,12 +329,12 @@ class BaseMultiViewClustering(ClusterMixin, TransformerMixin, BaseEstimator):
         """
         return self._apply(self._embedding, self._data(X))
 
-    @torch.no_grad()
     def score(self, X, y=None):
         """Minus the method's training loss on X (higher is better; no labels used).
 
         The loss is evaluated with the network in eval mode, in batches of ``batch_size``,
-        and averaged over samples. Use it for label-free model selection.
+        and averaged over samples; ``loss_`` is the same quantity on the training data.
+        Use it for label-free model selection.
 
         Parameters
         ----------
@@ -327,16 +345,7 @@ class BaseMultiViewClustering(ClusterMixin, TransformerMixin, BaseEstimator):
         -------
         score : float
         """
-        data = self._data(X)
-        if len(data) < 2:
-            raise ValueError(f"score needs at least 2 samples, got n_samples={len(data)}.")
-        self.module_.eval()
-        total, count = 0.0, 0
-        for batch in data.batches(self.batch_size):
-            n = int(batch.index.numel())
-            total += float(self._objective(self.module_, batch)["loss"]) * n
-            count += n
-        return -total / count
+        return -mean_objective(self._objective, self.module_, self._data(X), self.batch_size)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

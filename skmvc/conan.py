@@ -13,7 +13,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from torch import nn
 
 from ._engine import OptimizerSpec, Stage, Step
-from .base import BaseMultiViewClustering
+from .base import BaseMultiViewClustering, apply_module
 from .losses import DDCLoss, dec_loss, nt_xent, simsiam_loss
 from .nn import (
     ConcatMLPFusion,
@@ -147,7 +147,8 @@ class CONANClustering(BaseMultiViewClustering):
         One row per epoch: ``stage``, ``loss`` and every named term (``ddc_1``, ``ddc_2``,
         ``ddc_3`` or ``dec``, and ``contrast``), ``dur``, and the per-batch values.
     loss_ : float
-        Mean training loss of the last epoch of the kept restart.
+        The training loss (Eq. 9) of the kept restart, evaluated on the training data with
+        the network in eval mode (``loss_ == -score(X_train)``).
     init_losses_ : ndarray of shape (n_init,)
         Final training loss of each restart.
     n_iter_ : int
@@ -314,9 +315,8 @@ class CONANClustering(BaseMultiViewClustering):
     @torch.no_grad()
     def _init_dec_centroids(self, module, data, seed):
         """DEC: k-means on z of the untrained network over the whole training set."""
-        module.eval()
-        z = torch.cat([module(batch.views)[0].cpu() for batch in data.batches(self.batch_size)])
-        km = KMeans(self.n_clusters, random_state=seed).fit(z.numpy().astype(np.float64))
+        z = apply_module(self._embedding, module, data, self.batch_size)
+        km = KMeans(self.n_clusters, random_state=seed).fit(z.astype(np.float64))
         module.dec.centroids.copy_(torch.as_tensor(km.cluster_centers_, dtype=torch.float32))
 
     def _soft_assignments(self, module, batch):

@@ -75,8 +75,8 @@ def test_fitted_attributes(name, two_views):
     assert est.n_features_in_ == 10 and est.n_features_per_view_ == (6, 4)
     assert est.device_ == torch.device("cpu")
     assert est.n_iter_ == len(est.history_) == est.max_epochs
-    assert est.loss_ == pytest.approx(est.history_[-1, "loss"])
-    assert np.isfinite(est.loss_)
+    assert est.loss_ == pytest.approx(-est.score(views), rel=1e-6)
+    assert np.isfinite(est.history_[-1, "loss"])
     row = est.history_[-1]
     assert row["stage"] and row["dur"] > 0
     proba = est.predict_proba(views)

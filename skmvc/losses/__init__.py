@@ -1,6 +1,12 @@
 """Loss terms shared by the methods (pure PyTorch)."""
 
-from .contrastive import nt_xent, simsiam_loss
+from .contrastive import (
+    cluster_contrast,
+    cluster_entropy,
+    nt_xent,
+    reconstruction_loss,
+    simsiam_loss,
+)
 from .ddc import (
     DDCLoss,
     cauchy_schwarz_divergence,
@@ -23,6 +29,9 @@ __all__ = [
     "gaussian_kernel",
     "squared_distances",
     "nt_xent",
+    "cluster_contrast",
+    "cluster_entropy",
+    "reconstruction_loss",
     "simsiam_loss",
     "dec_loss",
     "dec_target",

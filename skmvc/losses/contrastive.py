@@ -5,10 +5,18 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-__all__ = ["nt_xent", "simsiam_loss"]
+__all__ = [
+    "nt_xent",
+    "cluster_contrast",
+    "cluster_entropy",
+    "reconstruction_loss",
+    "simsiam_loss",
+]
 
 
-def nt_xent(a: torch.Tensor, b: torch.Tensor, temperature: float) -> torch.Tensor:
+def nt_xent(
+    a: torch.Tensor, b: torch.Tensor, temperature: float, both_directions: bool = True
+) -> torch.Tensor:
     """NT-Xent between the rows of ``a`` and the rows of ``b`` (SimCLR; CONAN Eq. 4).
 
     The 2B rows of ``[a; b]`` are compared by cosine similarity divided by ``temperature``.
@@ -22,6 +30,9 @@ def nt_xent(a: torch.Tensor, b: torch.Tensor, temperature: float) -> torch.Tenso
     a, b : torch.Tensor of shape (B, d)
     temperature : float
         τ > 0.
+    both_directions : bool, default=True
+        Average over the 2B anchors of ``a`` and ``b``; with ``False``, over the B anchors of
+        ``a`` only (the one-directional ℓ^{(v,u)} of RAV's label contrast).
 
     Returns
     -------
@@ -36,8 +47,44 @@ def nt_xent(a: torch.Tensor, b: torch.Tensor, temperature: float) -> torch.Tenso
         torch.eye(2 * n, dtype=torch.bool, device=logits.device), float("-inf")
     )
     idx = torch.arange(n, device=a.device)
-    targets = torch.cat([idx + n, idx])
-    return F.cross_entropy(logits, targets)
+    if not both_directions:
+        return F.cross_entropy(logits[:n], idx + n)
+    return F.cross_entropy(logits, torch.cat([idx + n, idx]))
+
+
+def cluster_contrast(
+    q_a: torch.Tensor, q_b: torch.Tensor, temperature: float, both_directions: bool = True
+) -> torch.Tensor:
+    """Contrast of the K cluster **columns** of two soft-label matrices (CMMC Eq. 8).
+
+    :func:`nt_xent` on ``q_a.T`` and ``q_b.T``: column j of ``q_a`` (a B-vector) is pulled
+    towards column j of ``q_b`` and pushed from the other 2K − 2 columns.
+
+    Parameters
+    ----------
+    q_a, q_b : torch.Tensor of shape (B, K)
+    temperature : float
+        τ_L.
+    both_directions : bool, default=True
+        See :func:`nt_xent`.
+    """
+    return nt_xent(q_a.T, q_b.T, temperature, both_directions)
+
+
+def cluster_entropy(q: torch.Tensor) -> torch.Tensor:
+    """``Σ_j s_j log s_j`` with ``s`` the batch mean of the soft labels (CMMC Eq. 9).
+
+    This is minus the entropy of the cluster sizes: minimising it spreads the samples over
+    the clusters (it stops every sample from landing in one cluster).
+    """
+    s = q.mean(dim=0)
+    return (s * torch.log(s.clamp_min(1e-12))).sum()
+
+
+def reconstruction_loss(x: torch.Tensor, x_hat: torch.Tensor) -> torch.Tensor:
+    """Squared reconstruction error averaged over samples and features (CMMC Eq. 1, averaged
+    as the reference code does). ``x`` is flattened to match ``x_hat``."""
+    return F.mse_loss(x_hat, x.flatten(1))
 
 
 def simsiam_loss(

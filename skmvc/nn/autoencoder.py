@@ -1,0 +1,58 @@
+"""Per-view autoencoders (CMMC, CRRC, RAV)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import torch
+from torch import nn
+
+from .encoders import MLP
+
+__all__ = ["Autoencoder"]
+
+
+class Autoencoder(nn.Module):
+    """An MLP autoencoder with a linear latent and a mirrored decoder with linear output.
+
+    Encoder ``d → layers[0] → … → layers[-1] → latent`` (ReLU between layers, none on the
+    latent); decoder the mirror ``latent → layers[-1] → … → layers[0] → d``. Image inputs
+    are flattened; ``decode`` returns flat reconstructions.
+
+    Parameters
+    ----------
+    in_features : int
+        Input width d (C·H·W for an image view).
+    layers : sequence of int, default=(500, 500, 2000)
+        Hidden widths of the encoder (CMMC, CRRC: 500, 500, 2000).
+    latent_dim : int, default=512
+        Width of the latent z.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skmvc.nn import Autoencoder
+    >>> ae = Autoencoder(10, layers=(8,), latent_dim=3)
+    >>> z, x_hat = ae(torch.zeros(4, 10))
+    >>> z.shape, x_hat.shape
+    (torch.Size([4, 3]), torch.Size([4, 10]))
+    """
+
+    def __init__(
+        self, in_features: int, layers: Sequence[int] = (500, 500, 2000), latent_dim: int = 512
+    ) -> None:
+        super().__init__()
+        layers = [int(w) for w in layers]
+        self.encoder = MLP(in_features, [*layers, latent_dim], activate_last=False)
+        self.decoder = MLP(latent_dim, [*layers[::-1], in_features], activate_last=False)
+        self.latent_dim = int(latent_dim)
+
+    def encode(self, x: torch.Tensor) -> torch.Tensor:
+        return self.encoder(x)
+
+    def decode(self, z: torch.Tensor) -> torch.Tensor:
+        return self.decoder(z)
+
+    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        z = self.encode(x)
+        return z, self.decode(z)
