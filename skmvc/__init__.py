@@ -2,6 +2,7 @@
 
 from . import datasets, losses, metrics, nn, preprocessing
 from .base import BaseMultiViewClustering
+from .cmmc import CMMCClustering
 from .conan import CONANClustering
 from .multiview import MultiView, check_views
 
@@ -9,6 +10,7 @@ __version__ = "0.1.0.dev0"
 
 __all__ = [
     "BaseMultiViewClustering",
+    "CMMCClustering",
     "CONANClustering",
     "MultiView",
     "check_views",

@@ -185,7 +185,7 @@ def split_columns(n_features: int, view_sizes) -> list[int]:
         k = int(view_sizes)
         if k < 1 or k > n_features:
             raise ValueError(
-                f"view_sizes={k} asks for {k} views, but X has {n_features} features; "
+                f"view_sizes={k} asks for {k} views, but X has n_features={n_features}; "
                 "each view needs at least one feature."
             )
         return [len(block) for block in np.array_split(np.arange(n_features), k)]

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from sklearn.preprocessing import MinMaxScaler
 
-from skmvc import CONANClustering
+from skmvc import CMMCClustering, CONANClustering
 
 SHARED_DATASETS = Path(__file__).resolve().parents[1].parent / "shared" / "datasets"
 
@@ -30,20 +30,59 @@ def small_conan(**params):
     return CONANClustering(**defaults)
 
 
+def small_cmmc(**params):
+    """CMMC with tiny networks and a few epochs per stage."""
+    defaults = dict(
+        n_clusters=3,
+        pretrain_epochs=2,
+        max_epochs=6,
+        finetune_epochs=2,
+        batch_size=16,
+        lr=1e-2,
+        encoder_layers=(16,),
+        latent_dim=8,
+        feature_dim=8,
+        hidden_dim=16,
+        device="cpu",
+        random_state=0,
+    )
+    defaults.update(params)
+    return CMMCClustering(**defaults)
+
+
 #: name -> factory(**params) of a small instance, for the shared checks.
-ESTIMATORS = {"CONANClustering": small_conan}
+ESTIMATORS = {"CONANClustering": small_conan, "CMMCClustering": small_cmmc}
+
+
+def sklearn_check_instance(name):
+    """The instance scikit-learn's checks run on: they pass 2-D arrays, which methods that
+    need two views split into two blocks of columns."""
+    return ESTIMATORS[name](**SKLEARN_CHECK_PARAMS.get(name, {}))
+
+
+#: Settings for sklearn's checks where they differ from the small defaults. check_clustering
+#: asks for ARI > 0.4 on 50 blobs and no empty cluster; CMMC gets 2-D blobs as two
+#: one-feature views and needs a longer contrastive stage to separate three clusters.
+SKLEARN_CHECK_PARAMS = {
+    "CMMCClustering": dict(view_sizes=2, max_epochs=30, finetune_epochs=5, batch_size=25),
+}
 
 #: Checks of scikit-learn's suite that an estimator is expected to fail, each with the reason.
+_SPARSE_AND_PROBA = {
+    # sklearn's sparse check assumes an estimator with predict_proba is a classifier (it
+    # reads classifier_tags.multi_class, which is None for a clusterer) and crashes after
+    # fit and predict have succeeded on the sparse input. Sparse views are tested in
+    # tests/test_input.py.
+    "check_estimator_sparse_array": "predict_proba on a clusterer trips sklearn's check",
+    "check_estimator_sparse_matrix": "predict_proba on a clusterer trips sklearn's check",
+}
+
 EXPECTED_FAILED_CHECKS: dict[str, dict[str, str]] = {
+    "CMMCClustering": _SPARSE_AND_PROBA,
     "CONANClustering": {
-        # sklearn's sparse check assumes an estimator with predict_proba is a classifier (it
-        # reads classifier_tags.multi_class, which is None for a clusterer) and crashes after
-        # fit and predict have succeeded on the sparse input. Sparse views are tested in
-        # tests/test_input.py.
-        "check_estimator_sparse_array": "predict_proba on a clusterer trips sklearn's check",
-        "check_estimator_sparse_matrix": "predict_proba on a clusterer trips sklearn's check",
-        # transform is computed in float32 by the network: a matrix product over 320 rows
-        # and over 10-row slices rounds differently in the last bit (~2.5e-7 > the check's
+        **_SPARSE_AND_PROBA,
+        # CONAN's transform is computed in float32: a matrix product over 320 rows and over
+        # 10-row slices rounds differently in the last bit (~2.5e-7 > the check's
         # atol=1e-7). Labels agree; tests/test_estimators.py checks batch invariance at
         # float32 tolerance.
         "check_methods_subset_invariance": "float32 network: last-bit differences by batch",

@@ -1,0 +1,378 @@
+"""CMMC: Contrastive Multi-Modal Clustering (``specs/cmmc.md``)."""
+
+from __future__ import annotations
+
+from functools import partial
+from itertools import combinations
+from numbers import Integral, Real
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from scipy.optimize import linear_sum_assignment
+from sklearn.cluster import KMeans
+from sklearn.metrics.cluster import contingency_matrix
+from sklearn.utils._param_validation import Interval
+from torch import nn
+
+from ._engine import Stage, Step
+from .base import BaseMultiViewClustering, apply_module
+from .losses import cluster_contrast, cluster_entropy, nt_xent, reconstruction_loss
+from .multiview import n_view_features
+from .nn import MLP, Autoencoder, init_weights
+
+__all__ = ["CMMCClustering"]
+
+#: k-means restarts for the pseudo-labels (Eq. 11).
+_KMEANS_N_INIT = 10
+
+
+class _CMMCNetwork(nn.Module):
+    """Per-view autoencoders, a shared feature module F and a shared label module L."""
+
+    def __init__(
+        self,
+        view_shapes,
+        n_clusters,
+        encoder_layers,
+        latent_dim,
+        feature_dim,
+        hidden_dim,
+        autoencoder_factory=None,
+    ):
+        super().__init__()
+        self.autoencoders = build_autoencoders(
+            view_shapes, encoder_layers, latent_dim, autoencoder_factory
+        )
+        self.feature = MLP(latent_dim, [hidden_dim, feature_dim], activate_last=False)
+        self.label = MLP(latent_dim, [hidden_dim, n_clusters], activate_last=False)
+        # Matched pseudo-labels of the training samples (n_samples, n_views), set before
+        # fine-tuning; a plain attribute, not part of the model's state.
+        self.pseudo_labels = None
+
+    def forward(self, views):
+        """Latents z^v, reconstructions, high-level features h^v and soft labels Q^v."""
+        zs, recons = zip(*(ae(x) for ae, x in zip(self.autoencoders, views)))
+        hs = [self.feature(z) for z in zs]
+        qs = [torch.softmax(self.label(z), dim=1) for z in zs]
+        return list(zs), list(recons), hs, qs
+
+
+def build_autoencoders(view_shapes, encoder_layers, latent_dim, factory=None) -> nn.ModuleList:
+    """One autoencoder per view: ``factory(v, shape)`` if given (checked to return
+    ``(latent, reconstruction)`` with a ``latent_dim``-wide latent), else an MLP
+    :class:`~skmvc.nn.Autoencoder`."""
+    if factory is None:
+        return nn.ModuleList(
+            Autoencoder(n_view_features(s), encoder_layers, latent_dim) for s in view_shapes
+        )
+    modules = []
+    for v, shape in enumerate(view_shapes):
+        ae = factory(v, tuple(shape))
+        if not isinstance(ae, nn.Module):
+            raise TypeError(
+                f"autoencoder_factory(view={v}, shape={tuple(shape)}) must return a "
+                f"torch.nn.Module, got {type(ae).__name__}."
+            )
+        with torch.no_grad():
+            was_training = ae.training
+            out = ae.eval()(torch.zeros((2, *shape)))
+            ae.train(was_training)
+        if not (isinstance(out, tuple) and len(out) == 2 and out[0].shape == (2, latent_dim)):
+            raise ValueError(
+                f"The autoencoder of view {v} must return (latent, reconstruction) with a "
+                f"latent of width latent_dim={latent_dim}."
+            )
+        modules.append(ae)
+    return nn.ModuleList(modules)
+
+
+def match_pseudo_labels(pseudo: np.ndarray, predicted: np.ndarray, n_clusters: int) -> np.ndarray:
+    """Rename the k-means pseudo-labels into the label module's clusters (CMMC Eq. 13).
+
+    The renaming is the one-to-one map of pseudo-label clusters to predicted clusters that
+    maximises the number of samples on which they agree (Hungarian algorithm on the K×K
+    contingency table).
+
+    Parameters
+    ----------
+    pseudo : ndarray of shape (n_samples,)
+        k-means labels p in ``0..K-1``.
+    predicted : ndarray of shape (n_samples,)
+        The label module's argmax for one view, in ``0..K-1``.
+    n_clusters : int
+
+    Returns
+    -------
+    matched : ndarray of shape (n_samples,)
+        p̂: the pseudo-label of each sample in the predicted clusters' numbering.
+    """
+    table = contingency_matrix(
+        predicted, pseudo, eps=None, sparse=False
+    )  # rows: predicted ids present, cols: pseudo ids present
+    rows_present = np.unique(predicted)
+    cols_present = np.unique(pseudo)
+    full = np.zeros((n_clusters, n_clusters))
+    full[np.ix_(rows_present, cols_present)] = table
+    rows, cols = linear_sum_assignment(full, maximize=True)
+    mapping = np.empty(n_clusters, dtype=np.int64)
+    mapping[cols] = rows
+    return mapping[pseudo]
+
+
+class CMMCClustering(BaseMultiViewClustering):
+    """CMMC: multi-view contrastive learning on autoencoder latents, then pseudo-label
+    fine-tuning.
+
+    Each view has its own autoencoder; a shared feature module F maps every latent to
+    high-level features h^v, contrasted across views (Eqs. 2–4), and a shared label module
+    L maps it to soft labels Q^v, whose cluster columns are contrasted across views with an
+    entropy regulariser (Eqs. 8–9). After contrastive training, k-means on the concatenated
+    normalised h^v gives pseudo-labels (Eqs. 11–12), matched to each view's predictions by
+    the Hungarian algorithm (Eq. 13), and the model is fine-tuned on them by cross-entropy
+    (Eq. 14). Xu, Tang, Ren et al., "Contrastive Multi-Modal Clustering", 2021.
+
+    Needs at least two views.
+
+    Parameters
+    ----------
+    n_clusters : int, default=8
+        Number of clusters K.
+    pretrain_epochs : int, default=200
+        Autoencoder pre-training epochs E_p (paper, Algorithm 1).
+    max_epochs : int, default=50
+        Contrastive-learning epochs E_c (paper: BDGP 10, MNIST-USPS 50, Fashion 100).
+    finetune_epochs : int, default=30
+        Fine-tuning epochs E_f (paper: 30). 0 skips the pseudo-label stage.
+    batch_size : int, default=256
+        Mini-batch size (paper).
+    lr : float, default=3e-4
+        Adam learning rate; one optimiser for all three stages (paper).
+    feature_temperature : float, default=0.5
+        τ_F of the feature contrast (Eq. 3; paper: 0.5).
+    label_temperature : float, default=1.0
+        τ_L of the label contrast (Eq. 8; paper: 1.0).
+    encoder_layers : tuple of int, default=(500, 500, 2000)
+        Hidden widths of each view's encoder; the decoder mirrors them (paper).
+    latent_dim : int, default=512
+        Width of the latents z^v (paper).
+    feature_dim : int, default=128
+        Width of the high-level features h^v (paper: F is 512 → 512 → 128).
+    hidden_dim : int, default=512
+        Hidden width of the modules F and L (paper: L is 512 → 512 → K).
+    autoencoder_factory : callable or None, default=None
+        ``autoencoder_factory(view_index, sample_shape) -> torch.nn.Module`` builds your own
+        autoencoder per view; its forward must return ``(latent, reconstruction)`` with a
+        latent of width ``latent_dim`` and a reconstruction of shape ``(batch, d_v)``
+        (flattened). Such modules are not re-initialised.
+    device, random_state, n_init, n_jobs, verbose, view_sizes
+        As in :class:`skmvc.CONANClustering`.
+
+    Attributes
+    ----------
+    labels_ : ndarray of shape (n_samples,)
+        Cluster of each training sample: argmax of the view-averaged soft labels (Eq. 15).
+    pseudo_labels_ : ndarray of shape (n_samples, n_views)
+        The matched pseudo-labels p̂^m used for fine-tuning (empty if ``finetune_epochs=0``).
+    n_views_, n_features_in_, n_features_per_view_, view_shapes_, module_, history_, \
+n_iter_, init_losses_, device_
+        As in :class:`skmvc.CONANClustering`. ``history_`` has the stages ``pretrain``
+        (``reconstruction``), ``contrastive`` (``reconstruction``, ``feature_contrast``,
+        ``label_contrast``, ``entropy``) and ``finetune`` (``cross_entropy``).
+    loss_ : float
+        The contrastive-phase loss (Eq. 10) of the kept restart on the training data, in
+        eval mode (``loss_ == -score(X_train)``).
+
+    Notes
+    -----
+    Following the specification: the reconstruction error is averaged over samples and
+    features (the paper writes a sum); the entropy term is counted once per view; the
+    cross-entropy uses the log of the soft labels (no second softmax); pseudo-labels are
+    computed once, from one k-means on the concatenation of all views' normalised features.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skmvc import CMMCClustering
+    >>> rng = np.random.RandomState(0)
+    >>> views = [rng.rand(60, 5), rng.rand(60, 3)]
+    >>> model = CMMCClustering(n_clusters=3, pretrain_epochs=1, max_epochs=1,
+    ...                        finetune_epochs=1, encoder_layers=(16,), latent_dim=8,
+    ...                        feature_dim=4, hidden_dim=8, random_state=0,
+    ...                        device="cpu").fit(views)
+    >>> model.labels_.shape, model.predict_proba(views).shape
+    ((60,), (60, 3))
+    >>> sorted(set(model.history_[:, "stage"]))
+    ['contrastive', 'finetune', 'pretrain']
+    """
+
+    _min_views = 2
+
+    _parameter_constraints: dict = {
+        **BaseMultiViewClustering._parameter_constraints,
+        "pretrain_epochs": [Interval(Integral, 0, None, closed="left")],
+        "finetune_epochs": [Interval(Integral, 0, None, closed="left")],
+        "feature_temperature": [Interval(Real, 0, None, closed="neither")],
+        "label_temperature": [Interval(Real, 0, None, closed="neither")],
+        "encoder_layers": ["array-like"],
+        "latent_dim": [Interval(Integral, 1, None, closed="left")],
+        "feature_dim": [Interval(Integral, 1, None, closed="left")],
+        "hidden_dim": [Interval(Integral, 1, None, closed="left")],
+        "autoencoder_factory": [callable, None],
+    }
+
+    def __init__(
+        self,
+        n_clusters=8,
+        *,
+        pretrain_epochs=200,
+        max_epochs=50,
+        finetune_epochs=30,
+        batch_size=256,
+        lr=3e-4,
+        feature_temperature=0.5,
+        label_temperature=1.0,
+        encoder_layers=(500, 500, 2000),
+        latent_dim=512,
+        feature_dim=128,
+        hidden_dim=512,
+        autoencoder_factory=None,
+        device="auto",
+        random_state=None,
+        n_init=1,
+        n_jobs=None,
+        verbose=0,
+        view_sizes=None,
+    ):
+        self.n_clusters = n_clusters
+        self.pretrain_epochs = pretrain_epochs
+        self.max_epochs = max_epochs
+        self.finetune_epochs = finetune_epochs
+        self.batch_size = batch_size
+        self.lr = lr
+        self.feature_temperature = feature_temperature
+        self.label_temperature = label_temperature
+        self.encoder_layers = encoder_layers
+        self.latent_dim = latent_dim
+        self.feature_dim = feature_dim
+        self.hidden_dim = hidden_dim
+        self.autoencoder_factory = autoencoder_factory
+        self.device = device
+        self.random_state = random_state
+        self.n_init = n_init
+        self.n_jobs = n_jobs
+        self.verbose = verbose
+        self.view_sizes = view_sizes
+
+    def _build_module(self, view_shapes, generator):
+        module = _CMMCNetwork(
+            view_shapes,
+            self.n_clusters,
+            [int(w) for w in self.encoder_layers],
+            self.latent_dim,
+            self.feature_dim,
+            self.hidden_dim,
+            self.autoencoder_factory,
+        )
+        # PyTorch's default scheme, drawn from our generator; a user's autoencoders are kept.
+        for name, part in module.named_children():
+            if name != "autoencoders" or self.autoencoder_factory is None:
+                init_weights(part, generator)
+        return module
+
+    # ------------------------------------------------------------------ losses
+    def _reconstruction(self, module, batch):
+        loss = sum(
+            reconstruction_loss(x, ae(x)[1]) for ae, x in zip(module.autoencoders, batch.views)
+        )
+        return {"loss": loss, "reconstruction": loss}
+
+    def _objective(self, module, batch):
+        """The contrastive-phase loss, Eq. 10: L_lc + L_fc + L_r."""
+        _, recons, hs, qs = module(batch.views)
+        rec = sum(reconstruction_loss(x, r) for x, r in zip(batch.views, recons))
+        pairs = list(combinations(range(len(hs)), 2))
+        fc = sum(nt_xent(hs[m], hs[n], self.feature_temperature) for m, n in pairs)
+        lc = sum(cluster_contrast(qs[m], qs[n], self.label_temperature) for m, n in pairs)
+        entropy = sum(cluster_entropy(q) for q in qs)
+        return {
+            "loss": lc + entropy + fc + rec,
+            "reconstruction": rec,
+            "feature_contrast": fc,
+            "label_contrast": lc,
+            "entropy": entropy,
+        }
+
+    def _finetune_loss(self, module, batch):
+        """Eq. 14: cross-entropy of each view's soft labels against its matched pseudo-labels
+        (mean over the batch, summed over views)."""
+        _, _, _, qs = module(batch.views)
+        targets = module.pseudo_labels[batch.index]
+        ce = sum(
+            F.nll_loss(torch.log(q.clamp_min(1e-12)), targets[:, v]) for v, q in enumerate(qs)
+        )
+        return {"loss": ce, "cross_entropy": ce}
+
+    # ------------------------------------------------------------------ training
+    def _stages(self, module, data, seed):
+        adam = torch.optim.Adam(module.parameters(), lr=self.lr)
+        shared = {"adam": adam}
+        return [
+            Stage(
+                "pretrain",
+                self.pretrain_epochs,
+                (Step(partial(self._reconstruction, module), ("adam",)),),
+                shared,
+            ),
+            Stage(
+                "contrastive",
+                self.max_epochs,
+                (Step(partial(self._objective, module), ("adam",)),),
+                shared,
+            ),
+            Stage(
+                "finetune",
+                self.finetune_epochs,
+                (Step(partial(self._finetune_loss, module), ("adam",)),),
+                shared,
+                on_begin=partial(self._set_pseudo_labels, module, data, seed)
+                if self.finetune_epochs
+                else None,
+            ),
+        ]
+
+    def _set_pseudo_labels(self, module, data, seed):
+        """Eqs. 11–13: k-means on [h^1;…;h^M] normalised, matched per view."""
+        features = apply_module(self._embedding, module, data, self.batch_size)
+        km = KMeans(self.n_clusters, n_init=_KMEANS_N_INIT, random_state=seed)
+        pseudo = km.fit_predict(features.astype(np.float64))
+        predicted = apply_module(self._view_predictions, module, data, self.batch_size)
+        matched = np.stack(
+            [
+                match_pseudo_labels(pseudo, predicted[:, v].astype(np.int64), self.n_clusters)
+                for v in range(predicted.shape[1])
+            ],
+            axis=1,
+        )
+        module.pseudo_labels = torch.as_tensor(matched, device=data.device)
+
+    def _fitted_extras(self, module, data):
+        pseudo, module.pseudo_labels = module.pseudo_labels, None
+        if pseudo is None:
+            return {"pseudo_labels_": np.zeros((0, len(module.autoencoders)), dtype=np.int64)}
+        return {"pseudo_labels_": pseudo.cpu().numpy()}
+
+    # ------------------------------------------------------------------ inference
+    def _view_predictions(self, module, batch):
+        _, _, _, qs = module(batch.views)
+        return torch.stack([q.argmax(dim=1) for q in qs], dim=1)
+
+    def _soft_assignments(self, module, batch):
+        """Eq. 15: the mean over views of the soft labels."""
+        _, _, _, qs = module(batch.views)
+        return torch.stack(qs).mean(dim=0)
+
+    def _embedding(self, module, batch):
+        """The concatenated L2-normalised high-level features [h^1;…;h^M]."""
+        _, _, hs, _ = module(batch.views)
+        return torch.cat([F.normalize(h, dim=1) for h in hs], dim=1)
