@@ -4,6 +4,7 @@ from . import datasets, losses, metrics, nn, preprocessing
 from .base import BaseMultiViewClustering
 from .cmmc import CMMCClustering
 from .conan import CONANClustering
+from .eamc import EAMCClustering
 from .multiview import MultiView, check_views
 
 __version__ = "0.1.0.dev0"
@@ -12,6 +13,7 @@ __all__ = [
     "BaseMultiViewClustering",
     "CMMCClustering",
     "CONANClustering",
+    "EAMCClustering",
     "MultiView",
     "check_views",
     "datasets",

@@ -166,7 +166,7 @@ class Step:
         Clip the gradient norm of the stepped parameters before the step.
     objective : bool, default=True
         Whether this step's total counts in the logged ``loss`` of the batch (an adversary's
-        loss, for example, does not).
+        loss, for example, does not). A stage with no such step logs its last step's total.
     """
 
     loss: Callable[[Batch], dict]
@@ -339,4 +339,6 @@ class Trainer(NeuralNet):
             values = torch.stack([v.detach().reshape(()) for v in logged.values()]).tolist()
             for key, value in zip(logged, values):
                 self.history.record_batch(key, value)
+        if objective is None:  # no step counts: log the last step's total
+            objective = total
         return {"loss": objective.detach(), "y_pred": None}

@@ -76,8 +76,8 @@ def _fit_one(estimator, views, seed: int, device: torch.device, num_threads: int
     for stage in estimator._stages(module, data, seed):
         trainer.run_stage(stage, data)
     module.eval()
+    extras = estimator._fitted_extras(module, data)  # may fix eval-mode state first
     loss = mean_objective(estimator._objective, module, data, estimator.batch_size)
-    extras = estimator._fitted_extras(module, data)
     return _Run(module, trainer.history, loss, extras)
 
 

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from sklearn.preprocessing import MinMaxScaler
 
-from skmvc import CMMCClustering, CONANClustering
+from skmvc import CMMCClustering, CONANClustering, EAMCClustering
 
 SHARED_DATASETS = Path(__file__).resolve().parents[1].parent / "shared" / "datasets"
 
@@ -50,8 +50,30 @@ def small_cmmc(**params):
     return CMMCClustering(**defaults)
 
 
+def small_eamc(**params):
+    """EAMC with tiny networks, few epochs and larger learning rates than the paper's."""
+    defaults = dict(
+        n_clusters=3,
+        max_epochs=10,
+        batch_size=16,
+        lr=1e-3,
+        head_lr=1e-2,
+        attention_lr=1e-2,
+        encoder_layers=(16,),
+        ddc_hidden=8,
+        device="cpu",
+        random_state=0,
+    )
+    defaults.update(params)
+    return EAMCClustering(**defaults)
+
+
 #: name -> factory(**params) of a small instance, for the shared checks.
-ESTIMATORS = {"CONANClustering": small_conan, "CMMCClustering": small_cmmc}
+ESTIMATORS = {
+    "CONANClustering": small_conan,
+    "CMMCClustering": small_cmmc,
+    "EAMCClustering": small_eamc,
+}
 
 
 def sklearn_check_instance(name):
@@ -65,6 +87,7 @@ def sklearn_check_instance(name):
 #: one-feature views and needs a longer contrastive stage to separate three clusters.
 SKLEARN_CHECK_PARAMS = {
     "CMMCClustering": dict(view_sizes=2, max_epochs=30, finetune_epochs=5, batch_size=25),
+    "EAMCClustering": dict(view_sizes=2),
 }
 
 #: Checks of scikit-learn's suite that an estimator is expected to fail, each with the reason.
@@ -79,6 +102,7 @@ _SPARSE_AND_PROBA = {
 
 EXPECTED_FAILED_CHECKS: dict[str, dict[str, str]] = {
     "CMMCClustering": _SPARSE_AND_PROBA,
+    "EAMCClustering": _SPARSE_AND_PROBA,
     "CONANClustering": {
         **_SPARSE_AND_PROBA,
         # CONAN's transform is computed in float32: a matrix product over 320 rows and over

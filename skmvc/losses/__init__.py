@@ -1,5 +1,6 @@
 """Loss terms shared by the methods (pure PyTorch)."""
 
+from .adversarial import discriminator_loss, generator_loss
 from .contrastive import (
     cluster_contrast,
     cluster_entropy,
@@ -18,6 +19,7 @@ from .ddc import (
     squared_distances,
 )
 from .dec import dec_loss, dec_target
+from .kernel import kernel_alignment_loss
 
 __all__ = [
     "DDCLoss",
@@ -35,4 +37,7 @@ __all__ = [
     "simsiam_loss",
     "dec_loss",
     "dec_target",
+    "generator_loss",
+    "discriminator_loss",
+    "kernel_alignment_loss",
 ]

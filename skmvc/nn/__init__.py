@@ -2,19 +2,22 @@
 
 from ._init import init_weights
 from .autoencoder import Autoencoder
-from .encoders import MLP, CNNEncoder, build_encoders, output_size
-from .fusion import ConcatMLPFusion
-from .heads import DDCHead, DECHead, PredictionHead, ProjectionHead
+from .encoders import MLP, CNNEncoder, ConvNetEncoder, build_encoders, output_size
+from .fusion import ConcatMLPFusion, ModalityAttention
+from .heads import DDCHead, DECHead, Discriminator, PredictionHead, ProjectionHead
 
 __all__ = [
     "MLP",
     "Autoencoder",
     "CNNEncoder",
+    "ConvNetEncoder",
     "build_encoders",
     "output_size",
     "ConcatMLPFusion",
+    "ModalityAttention",
     "DDCHead",
     "DECHead",
+    "Discriminator",
     "ProjectionHead",
     "PredictionHead",
     "init_weights",

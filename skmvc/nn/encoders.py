@@ -7,7 +7,7 @@ from collections.abc import Callable, Sequence
 import torch
 from torch import nn
 
-__all__ = ["MLP", "CNNEncoder", "output_size", "build_encoders"]
+__all__ = ["MLP", "CNNEncoder", "ConvNetEncoder", "output_size", "build_encoders"]
 
 
 class MLP(nn.Sequential):
@@ -99,6 +99,50 @@ class CNNEncoder(nn.Sequential):
         )
 
 
+class ConvNetEncoder(nn.Module):
+    """The small image encoder of EAMC's re-implementation, for views ``(C, H, W)``.
+
+    ``Conv(C,32,5) ReLU MaxPool2 → Conv(32,64,5) ReLU MaxPool2 → Flatten →
+    Linear(·, out_features) → BN → ReLU``.
+
+    Parameters
+    ----------
+    in_shape : tuple of int
+        ``(C, H, W)`` of one sample.
+    out_features : int, default=500
+        Output width.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skmvc.nn import ConvNetEncoder
+    >>> ConvNetEncoder((1, 28, 28)).eval()(torch.zeros(2, 1, 28, 28)).shape
+    torch.Size([2, 500])
+    """
+
+    def __init__(self, in_shape: Sequence[int], out_features: int = 500) -> None:
+        super().__init__()
+        channels, height, width = (int(s) for s in in_shape)
+        self.features = nn.Sequential(
+            nn.Conv2d(channels, 32, 5),
+            nn.ReLU(),
+            nn.MaxPool2d(2),
+            nn.Conv2d(32, 64, 5),
+            nn.ReLU(),
+            nn.MaxPool2d(2),
+            nn.Flatten(),
+        )
+        with torch.no_grad():
+            flat = self.features(torch.zeros(1, channels, height, width)).shape[1]
+        self.head = nn.Sequential(
+            nn.Linear(flat, out_features), nn.BatchNorm1d(out_features), nn.ReLU()
+        )
+        self.out_features = int(out_features)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.head(self.features(x))
+
+
 @torch.no_grad()
 def output_size(module: nn.Module, input_shape: Sequence[int]) -> int:
     """Width of ``module``'s output for one sample of shape ``input_shape``.
@@ -126,10 +170,10 @@ def build_encoders(
     view_shapes: Sequence[Sequence[int]],
     mlp_layers: Sequence[int],
     encoder_factory: Callable[[int, tuple], nn.Module] | None = None,
-    cnn: Callable[[int], nn.Module] = CNNEncoder,
+    cnn: Callable[[tuple], nn.Module] = lambda shape: CNNEncoder(shape[0]),
 ) -> nn.ModuleList:
     """One encoder per view: ``encoder_factory(v, shape)`` if given, else an MLP for vector
-    views (``mlp_layers``) and ``cnn(channels)`` for image views ``(C, H, W)``."""
+    views (``mlp_layers``) and ``cnn(shape)`` for image views ``(C, H, W)``."""
     encoders = []
     for v, shape in enumerate(view_shapes):
         shape = tuple(shape)
@@ -141,7 +185,7 @@ def build_encoders(
                     f"got {type(enc).__name__}."
                 )
         elif len(shape) == 3:
-            enc = cnn(shape[0])
+            enc = cnn(shape)
         else:
             enc = MLP(shape[0], mlp_layers)
         encoders.append(enc)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-__all__ = ["DDCHead", "DECHead", "ProjectionHead", "PredictionHead"]
+__all__ = ["DDCHead", "DECHead", "Discriminator", "ProjectionHead", "PredictionHead"]
 
 
 class DDCHead(nn.Module):
@@ -125,3 +125,26 @@ class PredictionHead(nn.Sequential):
             nn.ReLU(),
             nn.Linear(features, features),
         )
+
+
+class Discriminator(nn.Sequential):
+    """EAMC's discriminator ``d → 256 → 256 → 128 → 1`` with LeakyReLU(0.2) and a sigmoid.
+
+    Outputs the probability that a representation comes from the anchor view.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skmvc.nn import Discriminator
+    >>> Discriminator(8)(torch.randn(3, 8)).shape
+    torch.Size([3, 1])
+    """
+
+    def __init__(self, in_features: int, layers=(256, 256, 128)) -> None:
+        modules: list[nn.Module] = []
+        width = int(in_features)
+        for out in layers:
+            modules += [nn.Linear(width, int(out)), nn.LeakyReLU(0.2)]
+            width = int(out)
+        modules += [nn.Linear(width, 1), nn.Sigmoid()]
+        super().__init__(*modules)

@@ -1,0 +1,334 @@
+"""EAMC: End-to-end Adversarial-attention network for Multi-modal Clustering
+(``specs/eamc.md``)."""
+
+from __future__ import annotations
+
+from functools import partial
+from numbers import Integral, Real
+
+import torch
+from sklearn.utils._param_validation import Interval
+from torch import nn
+
+from ._engine import OptimizerSpec, Stage, Step
+from .base import BaseMultiViewClustering, apply_module
+from .losses import DDCLoss, discriminator_loss, generator_loss, kernel_alignment_loss
+from .nn import (
+    ConvNetEncoder,
+    DDCHead,
+    Discriminator,
+    ModalityAttention,
+    build_encoders,
+    init_weights,
+    output_size,
+)
+
+__all__ = ["EAMCClustering"]
+
+
+class _EAMCNetwork(nn.Module):
+    """Encoders E_v, modality attention, V−1 discriminators (view 1 the anchor), DDC head."""
+
+    def __init__(
+        self, view_shapes, n_clusters, encoder_layers, encoder_factory, temperature, ddc_hidden
+    ):
+        super().__init__()
+        self.encoders = build_encoders(
+            view_shapes,
+            encoder_layers,
+            encoder_factory,
+            cnn=lambda shape: ConvNetEncoder(shape, encoder_layers[-1]),
+        )
+        dims = [output_size(e, s) for e, s in zip(self.encoders, view_shapes)]
+        if len(set(dims)) != 1:
+            raise ValueError(
+                "EAMC fuses the views by a weighted mean, so all encoders must output the same "
+                f"width; got {dims}. Adjust encoder_layers or encoder_factory."
+            )
+        d = dims[0]
+        self.attention = ModalityAttention(len(view_shapes), d, temperature)
+        self.discriminators = nn.ModuleList(Discriminator(d) for _ in view_shapes[1:])
+        self.ddc = DDCHead(d, n_clusters, ddc_hidden)
+
+    def forward(self, views):
+        """View representations h^v, fused h_f and the view weights w."""
+        hs = [encoder(x) for encoder, x in zip(self.encoders, views)]
+        fused, weights = self.attention(hs)
+        return hs, fused, weights
+
+
+class EAMCClustering(BaseMultiViewClustering):
+    """EAMC: adversarially aligned view representations, fused by attention, clustered by DDC.
+
+    Each view has its own encoder. Discriminators D_2..D_V try to tell view 1's
+    representations (the anchor) from those of views 2..V, and the encoders learn to fool
+    them (Eq. 5), which aligns the views' distributions. An attention module weights the
+    views (one weight each) and fuses them into h_f, trained so that the kernel of h_f
+    matches the weighted sum of the views' kernels (Eq. 6). A DDC head clusters h_f
+    (Eqs. 7–11). Generator and discriminator steps alternate batch by batch (Algorithm 1).
+    Zhou & Shen, "End-to-End Adversarial-Attention Network for Multi-Modal Clustering",
+    CVPR 2020.
+
+    Needs at least two views (the adversarial alignment compares views 2..V with view 1);
+    with one view it raises a ``ValueError``.
+
+    Parameters
+    ----------
+    n_clusters : int, default=8
+        Number of clusters K.
+    max_epochs : int, default=100
+        Training epochs. The authors' code ran 500; 100 is skmvc's default for cost (see
+        ``docs/benchmarks.md``).
+    batch_size : int, default=100
+        Mini-batch size (paper).
+    lr : float, default=1e-5
+        Adam learning rate of the encoders (authors' code; the paper text says 1e-3). The
+        small rate keeps the encoders near their random He-normal initialisation, which
+        preserves the data's metric structure (paper §3.1).
+    attention_lr : float, default=1e-4
+        Learning rate of the attention module (paper and code).
+    head_lr : float, default=1e-5
+        Learning rate of the DDC head (paper and code).
+    discriminator_lr : float, default=1e-3
+        Learning rate of the discriminators (paper and code).
+    betas : tuple of float, default=(0.95, 0.999)
+        Adam betas of the generator side (encoders, attention, head), as coded.
+    discriminator_betas : tuple of float, default=(0.5, 0.999)
+        Adam betas of the discriminators, as coded.
+    generator_steps : int, default=1
+        Generator steps per batch (Algorithm 1's t).
+    discriminator_steps : int, default=1
+        Discriminator steps per batch, after the generator steps.
+    clip_grad_norm : float or None, default=0.5
+        Gradient-norm clipping on generator steps (authors' code).
+    adversarial_weight : float, default=10.0
+        γ, the weight of the generator loss (authors' code).
+    attention_temperature : float, default=10.0
+        τ of the attention softmax (authors' code). With τ = 10 the weights of two views
+        stay within about 0.475–0.525 (see ``specs/eamc.md``).
+    encoder_layers : tuple of int, default=(200, 200, 500)
+        MLP encoder widths for vector views (ReLU after every layer); the last width is also
+        the output width of the CNN used for image views ``(C, H, W)``.
+    encoder_factory : callable or None, default=None
+        ``encoder_factory(view_index, sample_shape) -> torch.nn.Module``; all encoders must
+        output the same width. Such encoders are not re-initialised.
+    ddc_hidden : int, default=100
+        Hidden width of the DDC head.
+    rel_sigma : float, default=0.15
+        Relative kernel bandwidth of the DDC and attention losses.
+    device, random_state, n_init, n_jobs, verbose, view_sizes
+        As in :class:`skmvc.CONANClustering`.
+
+    Attributes
+    ----------
+    view_weights_ : ndarray of shape (n_views,)
+        The learned modality weights w: the attention's weights averaged over the training
+        set after training. Prediction uses these fixed weights, so a sample's label does
+        not depend on the rest of its batch.
+    labels_, n_views_, n_features_in_, n_features_per_view_, view_shapes_, module_, \
+n_iter_, init_losses_, device_
+        As in :class:`skmvc.CONANClustering`.
+    history_ : skorch.history.History
+        Per epoch: ``loss`` (the generator side's total), ``ddc_1``, ``ddc_2_flipped``,
+        ``ddc_3``, ``attention``, ``generator`` and ``discriminator``.
+    loss_ : float
+        The clustering loss (``ddc_1 + ddc_2_flipped + ddc_3``) of the kept restart on the
+        training data, in eval mode: the paper keeps the run with the lowest clustering
+        loss (``loss_ == -score(X_train)``).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skmvc import EAMCClustering
+    >>> rng = np.random.RandomState(0)
+    >>> views = [rng.rand(60, 5), rng.rand(60, 3)]
+    >>> model = EAMCClustering(n_clusters=3, max_epochs=2, encoder_layers=(16,),
+    ...                        ddc_hidden=8, random_state=0, device="cpu").fit(views)
+    >>> model.labels_.shape, model.view_weights_.shape
+    ((60,), (2,))
+    """
+
+    _min_views = 2
+
+    _parameter_constraints: dict = {
+        **BaseMultiViewClustering._parameter_constraints,
+        "attention_lr": [Interval(Real, 0, None, closed="neither")],
+        "head_lr": [Interval(Real, 0, None, closed="neither")],
+        "discriminator_lr": [Interval(Real, 0, None, closed="neither")],
+        "betas": ["array-like"],
+        "discriminator_betas": ["array-like"],
+        "generator_steps": [Interval(Integral, 1, None, closed="left")],
+        "discriminator_steps": [Interval(Integral, 0, None, closed="left")],
+        "clip_grad_norm": [Interval(Real, 0, None, closed="neither"), None],
+        "adversarial_weight": [Interval(Real, 0, None, closed="left")],
+        "attention_temperature": [Interval(Real, 0, None, closed="neither")],
+        "encoder_layers": ["array-like"],
+        "encoder_factory": [callable, None],
+        "ddc_hidden": [Interval(Integral, 1, None, closed="left")],
+        "rel_sigma": [Interval(Real, 0, None, closed="neither")],
+    }
+
+    def __init__(
+        self,
+        n_clusters=8,
+        *,
+        max_epochs=100,
+        batch_size=100,
+        lr=1e-5,
+        attention_lr=1e-4,
+        head_lr=1e-5,
+        discriminator_lr=1e-3,
+        betas=(0.95, 0.999),
+        discriminator_betas=(0.5, 0.999),
+        generator_steps=1,
+        discriminator_steps=1,
+        clip_grad_norm=0.5,
+        adversarial_weight=10.0,
+        attention_temperature=10.0,
+        encoder_layers=(200, 200, 500),
+        encoder_factory=None,
+        ddc_hidden=100,
+        rel_sigma=0.15,
+        device="auto",
+        random_state=None,
+        n_init=1,
+        n_jobs=None,
+        verbose=0,
+        view_sizes=None,
+    ):
+        self.n_clusters = n_clusters
+        self.max_epochs = max_epochs
+        self.batch_size = batch_size
+        self.lr = lr
+        self.attention_lr = attention_lr
+        self.head_lr = head_lr
+        self.discriminator_lr = discriminator_lr
+        self.betas = betas
+        self.discriminator_betas = discriminator_betas
+        self.generator_steps = generator_steps
+        self.discriminator_steps = discriminator_steps
+        self.clip_grad_norm = clip_grad_norm
+        self.adversarial_weight = adversarial_weight
+        self.attention_temperature = attention_temperature
+        self.encoder_layers = encoder_layers
+        self.encoder_factory = encoder_factory
+        self.ddc_hidden = ddc_hidden
+        self.rel_sigma = rel_sigma
+        self.device = device
+        self.random_state = random_state
+        self.n_init = n_init
+        self.n_jobs = n_jobs
+        self.verbose = verbose
+        self.view_sizes = view_sizes
+
+    def _build_module(self, view_shapes, generator):
+        layers = [int(w) for w in self.encoder_layers]
+        if not layers or min(layers) < 1:
+            raise ValueError(
+                f"encoder_layers must be a non-empty list of positive widths, got "
+                f"{self.encoder_layers!r}."
+            )
+        module = _EAMCNetwork(
+            view_shapes,
+            self.n_clusters,
+            layers,
+            self.encoder_factory,
+            self.attention_temperature,
+            self.ddc_hidden,
+        )
+        # He-normal weights, zero biases (the re-implementation); a user's encoders are kept.
+        for name, part in module.named_children():
+            if name != "encoders" or self.encoder_factory is None:
+                init_weights(part, generator, "kaiming_normal")
+        return module
+
+    # ------------------------------------------------------------------ losses
+    def _objective(self, module, batch):
+        """The clustering loss ``ddc_1 + ddc_2_flipped + ddc_3`` on h_f (Eq. 11)."""
+        _, fused, _ = module(batch.views)
+        assignments, hidden = module.ddc(fused)
+        terms = DDCLoss(self.rel_sigma, flipped=True)(assignments, hidden)
+        terms["loss"] = sum(terms.values())
+        return terms
+
+    def _generator_loss(self, module, batch):
+        """Encoders, attention and head: clustering + attention (Eq. 6) + γ · generator."""
+        hs, fused, weights = module(batch.views)
+        assignments, hidden = module.ddc(fused)
+        terms = DDCLoss(self.rel_sigma, flipped=True)(assignments, hidden)
+        clustering = sum(terms.values())
+        terms["attention"] = kernel_alignment_loss(fused, hs, weights, self.rel_sigma)
+        terms["generator"] = sum(
+            generator_loss(d(h)) for d, h in zip(module.discriminators, hs[1:])
+        )
+        terms["loss"] = (
+            clustering + terms["attention"] + self.adversarial_weight * terms["generator"]
+        )
+        return terms
+
+    def _discriminator_loss(self, module, batch):
+        """Discriminators: tell the anchor view 1 from each view v >= 2."""
+        with torch.no_grad():
+            hs = [encoder(x) for encoder, x in zip(module.encoders, batch.views)]
+        loss = sum(
+            discriminator_loss(d(hs[0]), d(h)) for d, h in zip(module.discriminators, hs[1:])
+        )
+        return {"loss": loss, "discriminator": loss}
+
+    # ------------------------------------------------------------------ training
+    def _stages(self, module, data, seed):
+        generator_groups = [
+            {"params": list(module.encoders.parameters()), "lr": self.lr},
+            {"params": list(module.attention.parameters()), "lr": self.attention_lr},
+            {"params": list(module.ddc.parameters()), "lr": self.head_lr},
+        ]
+        steps = [
+            Step(
+                partial(self._generator_loss, module),
+                ("generator",),
+                clip_grad_norm=self.clip_grad_norm,
+            )
+        ] * self.generator_steps + [
+            Step(partial(self._discriminator_loss, module), ("discriminator",), objective=False)
+        ] * self.discriminator_steps
+        return [
+            Stage(
+                "train",
+                self.max_epochs,
+                tuple(steps),
+                {
+                    "generator": OptimizerSpec(
+                        generator_groups, kwargs={"betas": tuple(self.betas)}
+                    ),
+                    "discriminator": OptimizerSpec(
+                        list(module.discriminators.parameters()),
+                        kwargs={
+                            "lr": self.discriminator_lr,
+                            "betas": tuple(self.discriminator_betas),
+                        },
+                    ),
+                },
+            )
+        ]
+
+    def _fitted_extras(self, module, data):
+        """Fix the attention's weights to their mean over the training set."""
+        e = apply_module(
+            lambda m, batch: m.attention.sample_weights(
+                [enc(x) for enc, x in zip(m.encoders, batch.views)]
+            ),
+            module,
+            data,
+            self.batch_size,
+        )
+        weights = torch.as_tensor(e.mean(axis=0))
+        module.attention.freeze_weights(weights.to(module.attention.frozen_weights.device))
+        return {"view_weights_": weights.numpy()}
+
+    # ------------------------------------------------------------------ inference
+    def _soft_assignments(self, module, batch):
+        _, fused, _ = module(batch.views)
+        return module.ddc(fused)[0]
+
+    def _embedding(self, module, batch):
+        return module(batch.views)[1]
