@@ -4,6 +4,7 @@ from . import datasets, losses, metrics, nn, preprocessing
 from .base import BaseMultiViewClustering
 from .cmmc import CMMCClustering
 from .conan import CONANClustering
+from .crrc import CRRCClustering
 from .eamc import EAMCClustering
 from .multiview import MultiView, check_views
 
@@ -13,6 +14,7 @@ __all__ = [
     "BaseMultiViewClustering",
     "CMMCClustering",
     "CONANClustering",
+    "CRRCClustering",
     "EAMCClustering",
     "MultiView",
     "check_views",

@@ -21,6 +21,7 @@ import torch
 from joblib import Parallel, delayed
 from sklearn.base import BaseEstimator, ClusterMixin, TransformerMixin, _fit_context
 from sklearn.utils import check_random_state
+from sklearn.utils._available_if import available_if
 from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import check_is_fitted, validate_data
 from skorch.history import History
@@ -76,7 +77,7 @@ def _fit_one(estimator, views, seed: int, device: torch.device, num_threads: int
     for stage in estimator._stages(module, data, seed):
         trainer.run_stage(stage, data)
     module.eval()
-    extras = estimator._fitted_extras(module, data)  # may fix eval-mode state first
+    extras = estimator._fitted_extras(module, data, seed)  # may fix eval-mode state first
     loss = mean_objective(estimator._objective, module, data, estimator.batch_size)
     return _Run(module, trainer.history, loss, extras)
 
@@ -128,6 +129,8 @@ class BaseMultiViewClustering(ClusterMixin, TransformerMixin, BaseEstimator):
 
     #: The smallest number of views the method accepts.
     _min_views = 1
+    #: Whether the method has soft assignments (``predict_proba``).
+    _has_proba = True
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
@@ -151,8 +154,9 @@ class BaseMultiViewClustering(ClusterMixin, TransformerMixin, BaseEstimator):
     def _embedding(self, module, batch) -> torch.Tensor:
         raise NotImplementedError
 
-    def _fitted_extras(self, module, data: ViewData) -> dict:
-        """Method-specific fitted attributes (name ending in ``_`` -> numpy array)."""
+    def _fitted_extras(self, module, data: ViewData, seed: int) -> dict:
+        """Method-specific fitted attributes (name ending in ``_`` -> numpy array), computed
+        after training with the network in eval mode; ``seed`` is the restart's seed."""
         return {}
 
     # ------------------------------------------------------------------ input
@@ -302,6 +306,7 @@ class BaseMultiViewClustering(ClusterMixin, TransformerMixin, BaseEstimator):
         """
         return self._labels_of(self._data(X))
 
+    @available_if(lambda self: self._has_proba)
     def predict_proba(self, X):
         """Soft cluster assignments of the samples of X.
 

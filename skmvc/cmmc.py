@@ -18,8 +18,7 @@ from torch import nn
 from ._engine import Stage, Step
 from .base import BaseMultiViewClustering, apply_module
 from .losses import cluster_contrast, cluster_entropy, nt_xent, reconstruction_loss
-from .multiview import n_view_features
-from .nn import MLP, Autoencoder, init_weights
+from .nn import MLP, build_autoencoders, init_weights
 
 __all__ = ["CMMCClustering"]
 
@@ -56,35 +55,6 @@ class _CMMCNetwork(nn.Module):
         hs = [self.feature(z) for z in zs]
         qs = [torch.softmax(self.label(z), dim=1) for z in zs]
         return list(zs), list(recons), hs, qs
-
-
-def build_autoencoders(view_shapes, encoder_layers, latent_dim, factory=None) -> nn.ModuleList:
-    """One autoencoder per view: ``factory(v, shape)`` if given (checked to return
-    ``(latent, reconstruction)`` with a ``latent_dim``-wide latent), else an MLP
-    :class:`~skmvc.nn.Autoencoder`."""
-    if factory is None:
-        return nn.ModuleList(
-            Autoencoder(n_view_features(s), encoder_layers, latent_dim) for s in view_shapes
-        )
-    modules = []
-    for v, shape in enumerate(view_shapes):
-        ae = factory(v, tuple(shape))
-        if not isinstance(ae, nn.Module):
-            raise TypeError(
-                f"autoencoder_factory(view={v}, shape={tuple(shape)}) must return a "
-                f"torch.nn.Module, got {type(ae).__name__}."
-            )
-        with torch.no_grad():
-            was_training = ae.training
-            out = ae.eval()(torch.zeros((2, *shape)))
-            ae.train(was_training)
-        if not (isinstance(out, tuple) and len(out) == 2 and out[0].shape == (2, latent_dim)):
-            raise ValueError(
-                f"The autoencoder of view {v} must return (latent, reconstruction) with a "
-                f"latent of width latent_dim={latent_dim}."
-            )
-        modules.append(ae)
-    return nn.ModuleList(modules)
 
 
 def match_pseudo_labels(pseudo: np.ndarray, predicted: np.ndarray, n_clusters: int) -> np.ndarray:
@@ -356,7 +326,7 @@ n_iter_, init_losses_, device_
         )
         module.pseudo_labels = torch.as_tensor(matched, device=data.device)
 
-    def _fitted_extras(self, module, data):
+    def _fitted_extras(self, module, data, seed):
         pseudo, module.pseudo_labels = module.pseudo_labels, None
         if pseudo is None:
             return {"pseudo_labels_": np.zeros((0, len(module.autoencoders)), dtype=np.int64)}

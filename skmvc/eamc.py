@@ -311,7 +311,7 @@ n_iter_, init_losses_, device_
             )
         ]
 
-    def _fitted_extras(self, module, data):
+    def _fitted_extras(self, module, data, seed):
         """Fix the attention's weights to their mean over the training set."""
         e = apply_module(
             lambda m, batch: m.attention.sample_weights(

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from sklearn.preprocessing import MinMaxScaler
 
-from skmvc import CMMCClustering, CONANClustering, EAMCClustering
+from skmvc import CMMCClustering, CONANClustering, CRRCClustering, EAMCClustering
 
 SHARED_DATASETS = Path(__file__).resolve().parents[1].parent / "shared" / "datasets"
 
@@ -68,11 +68,32 @@ def small_eamc(**params):
     return EAMCClustering(**defaults)
 
 
+def small_crrc(**params):
+    """CRRC with tiny networks and a few epochs per stage."""
+    defaults = dict(
+        n_clusters=3,
+        pretrain_epochs=2,
+        max_epochs=8,
+        batch_size=16,
+        lr=1e-2,
+        encoder_layers=(16,),
+        latent_dim=8,
+        feature_dim=8,
+        fusion_hidden=16,
+        gate_hidden=16,
+        device="cpu",
+        random_state=0,
+    )
+    defaults.update(params)
+    return CRRCClustering(**defaults)
+
+
 #: name -> factory(**params) of a small instance, for the shared checks.
 ESTIMATORS = {
     "CONANClustering": small_conan,
     "CMMCClustering": small_cmmc,
     "EAMCClustering": small_eamc,
+    "CRRCClustering": small_crrc,
 }
 
 
@@ -88,6 +109,7 @@ def sklearn_check_instance(name):
 SKLEARN_CHECK_PARAMS = {
     "CMMCClustering": dict(view_sizes=2, max_epochs=30, finetune_epochs=5, batch_size=25),
     "EAMCClustering": dict(view_sizes=2),
+    "CRRCClustering": dict(view_sizes=2),
 }
 
 #: Checks of scikit-learn's suite that an estimator is expected to fail, each with the reason.

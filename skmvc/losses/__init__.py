@@ -4,6 +4,7 @@ from .adversarial import discriminator_loss, generator_loss
 from .contrastive import (
     cluster_contrast,
     cluster_entropy,
+    info_nce,
     nt_xent,
     reconstruction_loss,
     simsiam_loss,
@@ -31,6 +32,7 @@ __all__ = [
     "gaussian_kernel",
     "squared_distances",
     "nt_xent",
+    "info_nce",
     "cluster_contrast",
     "cluster_entropy",
     "reconstruction_loss",

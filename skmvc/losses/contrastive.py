@@ -7,6 +7,7 @@ import torch.nn.functional as F
 
 __all__ = [
     "nt_xent",
+    "info_nce",
     "cluster_contrast",
     "cluster_entropy",
     "reconstruction_loss",
@@ -50,6 +51,22 @@ def nt_xent(
     if not both_directions:
         return F.cross_entropy(logits[:n], idx + n)
     return F.cross_entropy(logits, torch.cat([idx + n, idx]))
+
+
+def info_nce(anchors: torch.Tensor, targets: torch.Tensor, temperature: float) -> torch.Tensor:
+    """One-directional InfoNCE from the rows of ``anchors`` to the rows of ``targets``.
+
+    ``−(1/B) Σ_i log [exp(cos(a_i, t_i)/τ) / Σ_j exp(cos(a_i, t_j)/τ)]``: the positive of
+    ``a_i`` is ``t_i``; the denominator holds every row of ``targets``, the positive included
+    (CRRC Eqs. 12–13, H → R̂^v).
+
+    Parameters
+    ----------
+    anchors, targets : torch.Tensor of shape (B, d)
+    temperature : float
+    """
+    logits = F.normalize(anchors, dim=1) @ F.normalize(targets, dim=1).T / temperature
+    return F.cross_entropy(logits, torch.arange(anchors.shape[0], device=anchors.device))
 
 
 def cluster_contrast(

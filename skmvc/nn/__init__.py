@@ -1,20 +1,22 @@
 """Network building blocks shared by the methods (pure PyTorch, no scikit-learn)."""
 
 from ._init import init_weights
-from .autoencoder import Autoencoder
+from .autoencoder import Autoencoder, build_autoencoders
 from .encoders import MLP, CNNEncoder, ConvNetEncoder, build_encoders, output_size
-from .fusion import ConcatMLPFusion, ModalityAttention
+from .fusion import ConcatMLPFusion, CrossViewRecalibration, ModalityAttention
 from .heads import DDCHead, DECHead, Discriminator, PredictionHead, ProjectionHead
 
 __all__ = [
     "MLP",
     "Autoencoder",
+    "build_autoencoders",
     "CNNEncoder",
     "ConvNetEncoder",
     "build_encoders",
     "output_size",
     "ConcatMLPFusion",
     "ModalityAttention",
+    "CrossViewRecalibration",
     "DDCHead",
     "DECHead",
     "Discriminator",

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import numpy as np
 import torch
 from torch import nn
 
 from .encoders import MLP
 
-__all__ = ["Autoencoder"]
+__all__ = ["Autoencoder", "build_autoencoders"]
 
 
 class Autoencoder(nn.Module):
@@ -56,3 +57,37 @@ class Autoencoder(nn.Module):
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         z = self.encode(x)
         return z, self.decode(z)
+
+
+def build_autoencoders(
+    view_shapes: Sequence[Sequence[int]],
+    encoder_layers: Sequence[int],
+    latent_dim: int,
+    factory=None,
+) -> nn.ModuleList:
+    """One autoencoder per view: ``factory(v, shape)`` if given (checked to return
+    ``(latent, reconstruction)`` with a ``latent_dim``-wide latent), else an MLP
+    :class:`~skmvc.nn.Autoencoder`."""
+    if factory is None:
+        return nn.ModuleList(
+            Autoencoder(int(np.prod(s)), encoder_layers, latent_dim) for s in view_shapes
+        )
+    modules = []
+    for v, shape in enumerate(view_shapes):
+        ae = factory(v, tuple(shape))
+        if not isinstance(ae, nn.Module):
+            raise TypeError(
+                f"autoencoder_factory(view={v}, shape={tuple(shape)}) must return a "
+                f"torch.nn.Module, got {type(ae).__name__}."
+            )
+        with torch.no_grad():
+            was_training = ae.training
+            out = ae.eval()(torch.zeros((2, *shape)))
+            ae.train(was_training)
+        if not (isinstance(out, tuple) and len(out) == 2 and out[0].shape == (2, latent_dim)):
+            raise ValueError(
+                f"The autoencoder of view {v} must return (latent, reconstruction) with a "
+                f"latent of width latent_dim={latent_dim}."
+            )
+        modules.append(ae)
+    return nn.ModuleList(modules)

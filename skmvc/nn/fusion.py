@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 import torch
 from torch import nn
 
-__all__ = ["ConcatMLPFusion", "ModalityAttention"]
+__all__ = ["ConcatMLPFusion", "ModalityAttention", "CrossViewRecalibration"]
 
 
 class ConcatMLPFusion(nn.Module):
@@ -99,3 +100,91 @@ class ModalityAttention(nn.Module):
     def freeze_weights(self, weights: torch.Tensor) -> None:
         """Fix the weights used in eval mode (e.g. their mean over the training set)."""
         self.frozen_weights.copy_(weights)
+
+
+class CrossViewRecalibration(nn.Module):
+    """CRRC's residual cross-view recalibration of the view representations (Eqs. 7–11).
+
+    For view v, the other views' representations are weighted by attention against the
+    global representation H (``Q = W_q H``; score of view k ≠ v for sample i:
+    ``⟨R^k_i, Q_i⟩ / √d``, softmax over k ≠ v) into ``G^v = Σ_{k≠v} α^k R^k``; a gate
+    shared by all views, ``g_v = σ(W2 ReLU(W1 [R^v; G^v] + b1) + b2)``, controls how much of
+    it flows back: ``R̂^v = R^v + g_v ⊙ G^v``.
+
+    Parameters
+    ----------
+    dim : int
+        Width d of H and of every R^v.
+    gate_hidden : int, default=128
+        Hidden width of the gate (CRRC: 2d → 128 → d).
+    use_attention : bool, default=True
+        ``False``: uniform weights over the other views (the paper's ablation without
+        attention-based cross-view weighting).
+    use_gate : bool, default=True
+        ``False``: ``g_v = 1`` (ablation without dynamic gating).
+    use_residual : bool, default=True
+        ``False``: ``R̂^v = W_c [R^v; g_v ⊙ G^v]``, a learned linear map of the concatenation
+        instead of the residual sum (ablation "direct concatenation").
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skmvc.nn import CrossViewRecalibration
+    >>> rec = CrossViewRecalibration(4)
+    >>> out = rec(torch.randn(5, 4), [torch.randn(5, 4) for _ in range(3)])
+    >>> len(out), out[0].shape
+    (3, torch.Size([5, 4]))
+    """
+
+    def __init__(
+        self,
+        dim: int,
+        gate_hidden: int = 128,
+        use_attention: bool = True,
+        use_gate: bool = True,
+        use_residual: bool = True,
+    ) -> None:
+        super().__init__()
+        self.dim = int(dim)
+        self.use_attention = bool(use_attention)
+        self.use_gate = bool(use_gate)
+        self.use_residual = bool(use_residual)
+        self.query = nn.Linear(dim, dim, bias=False) if use_attention else None
+        self.gate = (
+            nn.Sequential(
+                nn.Linear(2 * dim, gate_hidden),
+                nn.ReLU(),
+                nn.Linear(gate_hidden, dim),
+                nn.Sigmoid(),
+            )
+            if use_gate
+            else None
+        )
+        self.merge = None if use_residual else nn.Linear(2 * dim, dim)
+
+    def attention(self, h: torch.Tensor, rs: Sequence[torch.Tensor]) -> torch.Tensor:
+        """Weights ``α[v, k, i]`` of view k for view v and sample i; ``α[v, v] = 0`` and
+        ``Σ_k α[v, k, i] = 1``. Shape (V, V, B)."""
+        r = torch.stack(list(rs))  # (V, B, d)
+        n_views = r.shape[0]
+        if self.use_attention:
+            scores = (r * self.query(h)[None]).sum(-1) / math.sqrt(self.dim)  # (V, B)
+        else:
+            scores = torch.zeros(r.shape[:2], device=h.device, dtype=h.dtype)
+        self_mask = torch.eye(n_views, dtype=torch.bool, device=h.device)[:, :, None]
+        logits = scores[None].expand(n_views, -1, -1).masked_fill(self_mask, float("-inf"))
+        return torch.softmax(logits, dim=1)
+
+    def forward(self, h: torch.Tensor, rs: Sequence[torch.Tensor]) -> list[torch.Tensor]:
+        """The recalibrated representations R̂^v, one per view."""
+        alpha = self.attention(h, rs)
+        r = torch.stack(list(rs))  # (V, B, d)
+        complements = torch.einsum("vkb,kbd->vbd", alpha, r)  # G^v
+        out = []
+        for r_v, g_v in zip(rs, complements):
+            gated = self.gate(torch.cat([r_v, g_v], dim=1)) * g_v if self.use_gate else g_v
+            if self.use_residual:
+                out.append(r_v + gated)
+            else:
+                out.append(self.merge(torch.cat([r_v, gated], dim=1)))
+        return out
