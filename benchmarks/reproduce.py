@@ -96,9 +96,17 @@ def main(argv=None):
     for key, (mean, std) in summary.items():
         print(f"  {key:9s} {mean:.4f} ± {std:.4f}")
     if args.output:
-        args.output.write_text(json.dumps({"args": vars(args) | {"data_dir": str(args.data_dir),
-                                           "output": str(args.output)},
-                                           "params": params, "runs": runs}, indent=2))
+        args.output.write_text(
+            json.dumps(
+                {
+                    "args": vars(args)
+                    | {"data_dir": str(args.data_dir), "output": str(args.output)},
+                    "params": params,
+                    "runs": runs,
+                },
+                indent=2,
+            )
+        )
 
 
 if __name__ == "__main__":

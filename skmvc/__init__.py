@@ -7,6 +7,7 @@ from .conan import CONANClustering
 from .crrc import CRRCClustering
 from .eamc import EAMCClustering
 from .multiview import MultiView, check_views
+from .rav import RAVClustering
 
 __version__ = "0.1.0.dev0"
 
@@ -17,6 +18,7 @@ __all__ = [
     "CRRCClustering",
     "EAMCClustering",
     "MultiView",
+    "RAVClustering",
     "check_views",
     "datasets",
     "losses",

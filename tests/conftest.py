@@ -8,7 +8,13 @@ import numpy as np
 import pytest
 from sklearn.preprocessing import MinMaxScaler
 
-from skmvc import CMMCClustering, CONANClustering, CRRCClustering, EAMCClustering
+from skmvc import (
+    CMMCClustering,
+    CONANClustering,
+    CRRCClustering,
+    EAMCClustering,
+    RAVClustering,
+)
 
 SHARED_DATASETS = Path(__file__).resolve().parents[1].parent / "shared" / "datasets"
 
@@ -88,12 +94,31 @@ def small_crrc(**params):
     return CRRCClustering(**defaults)
 
 
+def small_rav(**params):
+    """RAV with tiny networks and a few epochs per stage."""
+    defaults = dict(
+        n_clusters=3,
+        pretrain_epochs=2,
+        max_epochs=8,
+        batch_size=16,
+        lr=1e-2,
+        encoder_layers=(16,),
+        latent_dim=8,
+        hidden_dim=16,
+        device="cpu",
+        random_state=0,
+    )
+    defaults.update(params)
+    return RAVClustering(**defaults)
+
+
 #: name -> factory(**params) of a small instance, for the shared checks.
 ESTIMATORS = {
     "CONANClustering": small_conan,
     "CMMCClustering": small_cmmc,
     "EAMCClustering": small_eamc,
     "CRRCClustering": small_crrc,
+    "RAVClustering": small_rav,
 }
 
 
@@ -110,6 +135,7 @@ SKLEARN_CHECK_PARAMS = {
     "CMMCClustering": dict(view_sizes=2, max_epochs=30, finetune_epochs=5, batch_size=25),
     "EAMCClustering": dict(view_sizes=2),
     "CRRCClustering": dict(view_sizes=2),
+    "RAVClustering": dict(view_sizes=2),
 }
 
 #: Checks of scikit-learn's suite that an estimator is expected to fail, each with the reason.
@@ -125,6 +151,7 @@ _SPARSE_AND_PROBA = {
 EXPECTED_FAILED_CHECKS: dict[str, dict[str, str]] = {
     "CMMCClustering": _SPARSE_AND_PROBA,
     "EAMCClustering": _SPARSE_AND_PROBA,
+    "RAVClustering": _SPARSE_AND_PROBA,
     "CONANClustering": {
         **_SPARSE_AND_PROBA,
         # CONAN's transform is computed in float32: a matrix product over 320 rows and over

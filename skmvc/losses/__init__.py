@@ -21,6 +21,7 @@ from .ddc import (
 )
 from .dec import dec_loss, dec_target
 from .kernel import kernel_alignment_loss
+from .relation import relation_alignment_loss, relation_matrix, view_distance_weights
 
 __all__ = [
     "DDCLoss",
@@ -42,4 +43,7 @@ __all__ = [
     "generator_loss",
     "discriminator_loss",
     "kernel_alignment_loss",
+    "relation_matrix",
+    "relation_alignment_loss",
+    "view_distance_weights",
 ]
