@@ -27,3 +27,79 @@ def test_module_entry_point():
         [sys.executable, "-m", "skmvc", "--version"], capture_output=True, text=True, check=True
     )
     assert out.stdout.startswith("skmvc ")
+
+
+def test_fit_a_users_npz_and_mat_file(tmp_path, capsys):
+    import numpy as np
+    import scipy.io
+
+    from skmvc.datasets import make_multiview_blobs
+
+    views, y = make_multiview_blobs(60, 3, view_features=(4, 5), random_state=0)
+    np.savez(tmp_path / "mine.npz", X0=views[0], X1=views[1], y=y)
+    out = tmp_path / "labels.txt"
+    args = ["--method", "conan", "--n-clusters", "3", "--epochs", "2", "--device", "cpu"]
+    assert main(["fit", str(tmp_path / "mine.npz"), *args, "-o", str(out)]) == 0
+    labels = np.loadtxt(out, dtype=int)
+    assert labels.shape == (60,) and labels.max() < 3
+    printed = capsys.readouterr().out
+    assert "against the file's labels: accuracy" in printed
+
+    scipy.io.savemat(tmp_path / "mine.mat", {"X1": views[0].T, "X2": views[1].T})  # d x n
+    assert (
+        main(
+            [
+                "fit",
+                str(tmp_path / "mine.mat"),
+                *args,
+                "--scale",
+                "minmax",
+                "-o",
+                str(tmp_path / "l.npy"),
+            ]
+        )
+        == 0
+    )
+    assert np.load(tmp_path / "l.npy").shape == (60,)
+    assert "against" not in capsys.readouterr().out  # no labels in that file
+
+
+def test_fit_reports_bad_files_cleanly(tmp_path, capsys):
+    (tmp_path / "x.csv").write_text("1,2\n")
+    assert main(["fit", str(tmp_path / "x.csv"), "--method", "conan", "--n-clusters", "2"]) == 2
+    assert "expected a .npz or .mat file" in capsys.readouterr().err
+
+
+def test_benchmark_quick_on_synthetic_data(tmp_path, capsys):
+    import json
+
+    out = tmp_path / "results.json"
+    code = main(
+        [
+            "benchmark",
+            "--methods",
+            "conan",
+            "eamc",
+            "--datasets",
+            "blobs",
+            "--n-samples",
+            "60",
+            "--max-epochs",
+            "1",
+            "--seeds",
+            "2",
+            "--device",
+            "cpu",
+            "-o",
+            str(out),
+        ]
+    )
+    assert code == 0
+    printed = capsys.readouterr().out
+    assert "profile quick, 2 seed(s)" in printed
+    assert any(line.startswith("eamc") and "blobs" in line for line in printed.splitlines())
+    results = json.loads(out.read_text())
+    assert [r["method"] for r in results] == ["conan", "eamc"]
+    run = results[0]["runs"][1]
+    assert run["seed"] == 1 and run["epochs"] == 1 and 0 <= run["accuracy"] <= 1
+    assert run["peak_rss_mb"] > 0

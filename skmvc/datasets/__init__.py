@@ -1,5 +1,5 @@
-"""Data sets: the bundled UCI Handwritten set and loaders for benchmark files."""
+"""Data sets: the bundled UCI Handwritten set, loaders for benchmark files, a generator."""
 
-from ._base import load_handwritten, load_npz
+from ._base import load_handwritten, load_mat, load_npz, make_multiview_blobs
 
-__all__ = ["load_handwritten", "load_npz"]
+__all__ = ["load_handwritten", "load_npz", "load_mat", "make_multiview_blobs"]
