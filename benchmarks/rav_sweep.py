@@ -1,7 +1,7 @@
 """Sweep RAV's loss weights λ1 (label_weight) and λ2 (relation_weight) on the development
 sets, with a short schedule, and print the whole table.
 
-    python benchmarks/rav_sweep.py                       # ../shared/datasets, 1000 samples
+    python benchmarks/rav_sweep.py                       # BDGP, MNIST-USPS: 1000 samples
     python benchmarks/rav_sweep.py --n-samples 2000 --epochs 20 20
 
 The paper gives ranges (λ1 in [1e-5, 1e3], λ2 in [1e-5, 1]) but no defaults. Nothing here
@@ -17,30 +17,26 @@ import time
 from pathlib import Path
 
 import numpy as np
-from sklearn.preprocessing import MinMaxScaler
 
 from skmvc import RAVClustering
-from skmvc.datasets import load_handwritten, load_npz
+from skmvc._benchmark import load_dataset
 from skmvc.metrics import clustering_accuracy
-from skmvc.preprocessing import ViewTransformer
 
 
-def datasets(data_dir: Path, n_samples: int):
-    rng = np.random.RandomState(0)
-    hv, hy = load_handwritten(return_X_y=True)
-    yield "Handwritten", ViewTransformer(MinMaxScaler()).fit_transform(hv), hy
-    for name in ("BDGP", "MNIST-USPS"):
-        path = data_dir / f"{name}.npz"
-        if not path.exists():
-            continue
-        data = load_npz(path)
-        idx = rng.permutation(len(data.target))[:n_samples]
-        yield name, [v[idx] for v in data.views], data.target[idx]
+def datasets(names, data_dir: Path, n_samples: int):
+    for name in names:
+        yield (name, *load_dataset(name, data_dir, n_samples=n_samples))
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data-dir", type=Path, default=Path("../shared/datasets"))
+    parser.add_argument(
+        "--datasets",
+        nargs="+",
+        default=["BDGP", "MNIST-USPS"],
+        help="names as in `skmvc benchmark` (handwritten is slow: 6 views)",
+    )
     parser.add_argument("--n-samples", type=int, default=1000)
     parser.add_argument(
         "--epochs", type=int, nargs=2, default=(10, 10), metavar=("PRETRAIN", "TRAIN")
@@ -50,7 +46,7 @@ def main(argv=None):
     parser.add_argument("--device", default="cpu")
     args = parser.parse_args(argv)
     print(f"{'data':12s} {'λ1':>6s} {'λ2':>6s} {'ACC':>6s} {'loss':>8s} {'s':>5s}")
-    for name, views, y in datasets(args.data_dir, args.n_samples):
+    for name, views, y in datasets(args.datasets, args.data_dir, args.n_samples):
         k = len(np.unique(y))
         for l1, l2 in itertools.product(args.label_weights, args.relation_weights):
             est = RAVClustering(

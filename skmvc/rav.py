@@ -143,7 +143,8 @@ n_iter_, init_losses_, device_
 
     Examples
     --------
-    >>>     >>> from skmvc import RAVClustering
+    >>> import numpy as np
+    >>> from skmvc import RAVClustering
     >>> rng = np.random.RandomState(0)
     >>> views = [rng.rand(60, 5), rng.rand(60, 3)]
     >>> model = RAVClustering(n_clusters=3, pretrain_epochs=1, max_epochs=1,
