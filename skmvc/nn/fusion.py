@@ -69,8 +69,9 @@ class ModalityAttention(nn.Module):
     --------
     >>> import torch
     >>> from skmvc.nn import ModalityAttention
-    >>> fused, w = ModalityAttention(2, 4)([torch.randn(5, 4), torch.randn(5, 4)])
-    >>> fused.shape, w.shape, round(float(w.sum()), 4)
+    >>> with torch.no_grad():
+    ...     fused, w = ModalityAttention(2, 4)([torch.randn(5, 4), torch.randn(5, 4)])
+    >>> fused.shape, w.shape, round(w.sum().item(), 4)
     (torch.Size([5, 4]), torch.Size([2]), 1.0)
     """
 
