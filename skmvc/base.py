@@ -35,6 +35,7 @@ from .multiview import (
     split_view_columns,
     view_shape,
 )
+from .nn import init_weights
 
 __all__ = ["BaseMultiViewClustering", "OptimizerSpec", "Stage", "Step"]
 
@@ -80,6 +81,16 @@ def _fit_one(estimator, views, seed: int, device: torch.device, num_threads: int
     extras = estimator._fitted_extras(module, data, seed)  # may fix eval-mode state first
     loss = mean_objective(estimator._objective, module, data, estimator.batch_size)
     return _Run(module, trainer.history, loss, extras)
+
+
+def init_children(module, generator, *, keep=(), scheme="default", gain=1.0):
+    """Initialise each child of ``module`` in order from ``generator``
+    (:func:`skmvc.nn.init_weights`), except the children named in ``keep`` (e.g. a user's
+    pretrained encoders)."""
+    for name, part in module.named_children():
+        if name not in keep:
+            init_weights(part, generator, scheme, gain)
+    return module
 
 
 @torch.no_grad()

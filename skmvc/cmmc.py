@@ -15,10 +15,10 @@ from sklearn.metrics.cluster import contingency_matrix
 from sklearn.utils._param_validation import Interval
 from torch import nn
 
-from ._engine import Stage, Step
-from .base import BaseMultiViewClustering, apply_module
+from ._autoencoder import AutoencoderClustering
+from .base import apply_module
 from .losses import cluster_contrast, cluster_entropy, nt_xent, reconstruction_loss
-from .nn import MLP, build_autoencoders, init_weights
+from .nn import MLP, build_autoencoders
 
 __all__ = ["CMMCClustering"]
 
@@ -90,7 +90,7 @@ def match_pseudo_labels(pseudo: np.ndarray, predicted: np.ndarray, n_clusters: i
     return mapping[pseudo]
 
 
-class CMMCClustering(BaseMultiViewClustering):
+class CMMCClustering(AutoencoderClustering):
     """CMMC: multi-view contrastive learning on autoencoder latents, then pseudo-label
     fine-tuning.
 
@@ -176,19 +176,13 @@ n_iter_, init_losses_, device_
     ['contrastive', 'finetune', 'pretrain']
     """
 
-    _min_views = 2
-
     _parameter_constraints: dict = {
-        **BaseMultiViewClustering._parameter_constraints,
-        "pretrain_epochs": [Interval(Integral, 0, None, closed="left")],
+        **AutoencoderClustering._parameter_constraints,
         "finetune_epochs": [Interval(Integral, 0, None, closed="left")],
         "feature_temperature": [Interval(Real, 0, None, closed="neither")],
         "label_temperature": [Interval(Real, 0, None, closed="neither")],
-        "encoder_layers": ["array-like"],
-        "latent_dim": [Interval(Integral, 1, None, closed="left")],
         "feature_dim": [Interval(Integral, 1, None, closed="left")],
         "hidden_dim": [Interval(Integral, 1, None, closed="left")],
-        "autoencoder_factory": [callable, None],
     }
 
     def __init__(
@@ -244,19 +238,9 @@ n_iter_, init_losses_, device_
             self.hidden_dim,
             self.autoencoder_factory,
         )
-        # PyTorch's default scheme, drawn from our generator; a user's autoencoders are kept.
-        for name, part in module.named_children():
-            if name != "autoencoders" or self.autoencoder_factory is None:
-                init_weights(part, generator)
-        return module
+        return self._initialise(module, generator)
 
     # ------------------------------------------------------------------ losses
-    def _reconstruction(self, module, batch):
-        loss = sum(
-            reconstruction_loss(x, ae(x)[1]) for ae, x in zip(module.autoencoders, batch.views)
-        )
-        return {"loss": loss, "reconstruction": loss}
-
     def _objective(self, module, batch):
         """The contrastive-phase loss, Eq. 10: L_lc + L_fc + L_r."""
         _, recons, hs, qs = module(batch.views)
@@ -284,30 +268,15 @@ n_iter_, init_losses_, device_
         return {"loss": ce, "cross_entropy": ce}
 
     # ------------------------------------------------------------------ training
-    def _stages(self, module, data, seed):
-        adam = torch.optim.Adam(module.parameters(), lr=self.lr)
-        shared = {"adam": adam}
+    def _stages_after_pretraining(self, module, data, seed):
+        set_pseudo_labels = partial(self._set_pseudo_labels, module, data, seed)
         return [
-            Stage(
-                "pretrain",
-                self.pretrain_epochs,
-                (Step(partial(self._reconstruction, module), ("adam",)),),
-                shared,
-            ),
-            Stage(
-                "contrastive",
-                self.max_epochs,
-                (Step(partial(self._objective, module), ("adam",)),),
-                shared,
-            ),
-            Stage(
+            ("contrastive", self.max_epochs, self._objective, None),
+            (
                 "finetune",
                 self.finetune_epochs,
-                (Step(partial(self._finetune_loss, module), ("adam",)),),
-                shared,
-                on_begin=partial(self._set_pseudo_labels, module, data, seed)
-                if self.finetune_epochs
-                else None,
+                self._finetune_loss,
+                set_pseudo_labels if self.finetune_epochs else None,
             ),
         ]
 

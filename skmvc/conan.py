@@ -13,7 +13,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from torch import nn
 
 from ._engine import OptimizerSpec, Stage, Step
-from .base import BaseMultiViewClustering, apply_module
+from .base import BaseMultiViewClustering, apply_module, init_children
 from .losses import DDCLoss, dec_loss, nt_xent, simsiam_loss
 from .nn import (
     ConcatMLPFusion,
@@ -22,7 +22,6 @@ from .nn import (
     PredictionHead,
     ProjectionHead,
     build_encoders,
-    init_weights,
     output_size,
 )
 
@@ -253,12 +252,10 @@ class CONANClustering(BaseMultiViewClustering):
         )
         # Xavier-normal, gain sqrt(2), zero biases (authors' code); a user's encoders are
         # left as given.
-        parts = [m for name, m in module.named_children() if name != "encoders" and m is not None]
-        if self.encoder_factory is None:
-            parts.append(module.encoders)
-        for part in parts:
-            init_weights(part, generator, "xavier_normal", gain=math.sqrt(2.0))
-        return module
+        keep = ("encoders",) if self.encoder_factory is not None else ()
+        return init_children(
+            module, generator, keep=keep, scheme="xavier_normal", gain=math.sqrt(2.0)
+        )
 
     def _objective(self, module, batch):
         z, hs = module(batch.views)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from functools import partial
 from numbers import Integral, Real
 
 import numpy as np
@@ -12,10 +11,10 @@ from sklearn.cluster import KMeans
 from sklearn.utils._param_validation import Interval
 from torch import nn
 
-from ._engine import Stage, Step
-from .base import BaseMultiViewClustering, apply_module
+from ._autoencoder import AutoencoderClustering
+from .base import apply_module
 from .losses import info_nce, reconstruction_loss
-from .nn import MLP, CrossViewRecalibration, build_autoencoders, init_weights
+from .nn import MLP, CrossViewRecalibration, build_autoencoders
 
 __all__ = ["CRRCClustering"]
 
@@ -67,7 +66,7 @@ class _CRRCNetwork(nn.Module):
         return self.global_mlp(torch.cat(zs, dim=1))
 
 
-class CRRCClustering(BaseMultiViewClustering):
+class CRRCClustering(AutoencoderClustering):
     """CRRC: contrast a global representation with residually recalibrated view
     representations, then cluster the global representation by k-means.
 
@@ -145,22 +144,17 @@ n_iter_, init_losses_, device_
     ((60,), (3, 4), (60, 4))
     """
 
-    _min_views = 2
     _has_proba = False
 
     _parameter_constraints: dict = {
-        **BaseMultiViewClustering._parameter_constraints,
-        "pretrain_epochs": [Interval(Integral, 0, None, closed="left")],
+        **AutoencoderClustering._parameter_constraints,
         "temperature": [Interval(Real, 0, None, closed="neither")],
-        "encoder_layers": ["array-like"],
-        "latent_dim": [Interval(Integral, 1, None, closed="left")],
         "feature_dim": [Interval(Integral, 1, None, closed="left")],
         "fusion_hidden": [Interval(Integral, 1, None, closed="left")],
         "gate_hidden": [Interval(Integral, 1, None, closed="left")],
         "use_attention": ["boolean"],
         "use_gate": ["boolean"],
         "use_residual": ["boolean"],
-        "autoencoder_factory": [callable, None],
     }
 
     def __init__(
@@ -224,18 +218,9 @@ n_iter_, init_losses_, device_
             self.use_residual,
             self.autoencoder_factory,
         )
-        for name, part in module.named_children():
-            if name != "autoencoders" or self.autoencoder_factory is None:
-                init_weights(part, generator)
-        return module
+        return self._initialise(module, generator)
 
     # ------------------------------------------------------------------ losses
-    def _reconstruction(self, module, batch):
-        loss = sum(
-            reconstruction_loss(x, ae(x)[1]) for ae, x in zip(module.autoencoders, batch.views)
-        )
-        return {"loss": loss, "reconstruction": loss}
-
     def _objective(self, module, batch):
         """Eq. 13: reconstruction + Σ_v InfoNCE(H → R̂^v)."""
         _, recons, h, recalibrated = module(batch.views)
@@ -243,22 +228,8 @@ n_iter_, init_losses_, device_
         contrast = sum(info_nce(h, r, self.temperature) for r in recalibrated)
         return {"loss": rec + contrast, "reconstruction": rec, "contrast": contrast}
 
-    def _stages(self, module, data, seed):
-        shared = {"adam": torch.optim.Adam(module.parameters(), lr=self.lr)}
-        return [
-            Stage(
-                "pretrain",
-                self.pretrain_epochs,
-                (Step(partial(self._reconstruction, module), ("adam",)),),
-                shared,
-            ),
-            Stage(
-                "train",
-                self.max_epochs,
-                (Step(partial(self._objective, module), ("adam",)),),
-                shared,
-            ),
-        ]
+    def _stages_after_pretraining(self, module, data, seed):
+        return [("train", self.max_epochs, self._objective, None)]
 
     def _fitted_extras(self, module, data, seed):
         """Eq. 14: k-means on the normalised H of the training data; keep the centroids."""

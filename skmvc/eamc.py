@@ -11,7 +11,7 @@ from sklearn.utils._param_validation import Interval
 from torch import nn
 
 from ._engine import OptimizerSpec, Stage, Step
-from .base import BaseMultiViewClustering, apply_module
+from .base import BaseMultiViewClustering, apply_module, init_children
 from .losses import DDCLoss, discriminator_loss, generator_loss, kernel_alignment_loss
 from .nn import (
     ConvNetEncoder,
@@ -19,7 +19,6 @@ from .nn import (
     Discriminator,
     ModalityAttention,
     build_encoders,
-    init_weights,
     output_size,
 )
 
@@ -237,10 +236,8 @@ n_iter_, init_losses_, device_
             self.ddc_hidden,
         )
         # He-normal weights, zero biases (the re-implementation); a user's encoders are kept.
-        for name, part in module.named_children():
-            if name != "encoders" or self.encoder_factory is None:
-                init_weights(part, generator, "kaiming_normal")
-        return module
+        keep = ("encoders",) if self.encoder_factory is not None else ()
+        return init_children(module, generator, keep=keep, scheme="kaiming_normal")
 
     # ------------------------------------------------------------------ losses
     def _objective(self, module, batch):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from functools import partial
 from numbers import Integral, Real
 
 import torch
@@ -10,8 +9,8 @@ import torch.nn.functional as F
 from sklearn.utils._param_validation import Interval
 from torch import nn
 
-from ._engine import Stage, Step
-from .base import BaseMultiViewClustering, apply_module
+from ._autoencoder import AutoencoderClustering
+from .base import apply_module
 from .losses import (
     cluster_contrast,
     cluster_entropy,
@@ -19,7 +18,7 @@ from .losses import (
     relation_alignment_loss,
     view_distance_weights,
 )
-from .nn import MLP, build_autoencoders, init_weights
+from .nn import MLP, build_autoencoders
 
 __all__ = ["RAVClustering", "weighted_label_contrast"]
 
@@ -70,7 +69,7 @@ def weighted_label_contrast(qs, weights, temperature: float) -> torch.Tensor:
     return 0.5 * total
 
 
-class RAVClustering(BaseMultiViewClustering):
+class RAVClustering(AutoencoderClustering):
     """RAV: relationship alignment and view-aware weighted label contrast.
 
     Each view has an autoencoder; a shared label MLP turns every latent into soft labels
@@ -154,11 +153,8 @@ n_iter_, init_losses_, device_
     ((60,), (2, 2))
     """
 
-    _min_views = 2
-
     _parameter_constraints: dict = {
-        **BaseMultiViewClustering._parameter_constraints,
-        "pretrain_epochs": [Interval(Integral, 0, None, closed="left")],
+        **AutoencoderClustering._parameter_constraints,
         "label_weight": [Interval(Real, 0, None, closed="left")],
         "relation_weight": [Interval(Real, 0, None, closed="left")],
         "feature_temperature": [Interval(Real, 0, None, closed="neither")],
@@ -167,10 +163,7 @@ n_iter_, init_losses_, device_
         "normalize_latents": ["boolean"],
         "scale_global_distance": ["boolean"],
         "use_view_weights": ["boolean"],
-        "encoder_layers": ["array-like"],
-        "latent_dim": [Interval(Integral, 1, None, closed="left")],
         "hidden_dim": [Interval(Integral, 1, None, closed="left")],
-        "autoencoder_factory": [callable, None],
     }
 
     def __init__(
@@ -233,18 +226,9 @@ n_iter_, init_losses_, device_
             self.hidden_dim,
             self.autoencoder_factory,
         )
-        for name, part in module.named_children():
-            if name != "autoencoders" or self.autoencoder_factory is None:
-                init_weights(part, generator)
-        return module
+        return self._initialise(module, generator)
 
     # ------------------------------------------------------------------ losses
-    def _reconstruction(self, module, batch):
-        loss = sum(
-            reconstruction_loss(x, ae(x)[1]) for ae, x in zip(module.autoencoders, batch.views)
-        )
-        return {"loss": loss, "reconstruction": loss}
-
     def _objective(self, module, batch):
         """``L_REC + λ1 L_Q + λ2 L_S`` on a batch."""
         zs, recons, qs = module(batch.views)
@@ -269,22 +253,8 @@ n_iter_, init_losses_, device_
             "relation": relation,
         }
 
-    def _stages(self, module, data, seed):
-        shared = {"adam": torch.optim.Adam(module.parameters(), lr=self.lr)}
-        return [
-            Stage(
-                "pretrain",
-                self.pretrain_epochs,
-                (Step(partial(self._reconstruction, module), ("adam",)),),
-                shared,
-            ),
-            Stage(
-                "train",
-                self.max_epochs,
-                (Step(partial(self._objective, module), ("adam",)),),
-                shared,
-            ),
-        ]
+    def _stages_after_pretraining(self, module, data, seed):
+        return [("train", self.max_epochs, self._objective, None)]
 
     def _fitted_extras(self, module, data, seed):
         """W averaged over the batches of the training set (weighted by batch size)."""

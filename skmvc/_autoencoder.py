@@ -1,0 +1,62 @@
+"""What CMMC, CRRC and RAV share: per-view autoencoders pre-trained on reconstruction, then
+further stages, all with one Adam optimiser."""
+
+from __future__ import annotations
+
+from functools import partial
+from numbers import Integral
+
+import torch
+from sklearn.utils._param_validation import Interval
+
+from ._engine import Stage, Step
+from .base import BaseMultiViewClustering, init_children
+from .losses import reconstruction_loss
+
+__all__ = ["AutoencoderClustering"]
+
+
+class AutoencoderClustering(BaseMultiViewClustering):
+    """Private base of the autoencoder-based methods.
+
+    A subclass's network has an ``autoencoders`` ModuleList (built from
+    ``autoencoder_factory`` when given, whose modules are then not re-initialised); the
+    subclass lists its stages after pre-training with :meth:`_stages_after_pretraining`.
+    """
+
+    _min_views = 2
+
+    _parameter_constraints: dict = {
+        **BaseMultiViewClustering._parameter_constraints,
+        "pretrain_epochs": [Interval(Integral, 0, None, closed="left")],
+        "encoder_layers": ["array-like"],
+        "latent_dim": [Interval(Integral, 1, None, closed="left")],
+        "autoencoder_factory": [callable, None],
+    }
+
+    def _initialise(self, module, generator):
+        """PyTorch's default scheme drawn from ``generator``; a user's autoencoders are kept."""
+        keep = ("autoencoders",) if self.autoencoder_factory is not None else ()
+        return init_children(module, generator, keep=keep)
+
+    def _reconstruction(self, module, batch):
+        """Mean squared reconstruction error, summed over views (pre-training loss)."""
+        loss = sum(
+            reconstruction_loss(x, ae(x)[1]) for ae, x in zip(module.autoencoders, batch.views)
+        )
+        return {"loss": loss, "reconstruction": loss}
+
+    def _stages_after_pretraining(self, module, data, seed) -> list[tuple]:
+        """``(name, epochs, loss, on_begin)`` of each stage after pre-training."""
+        raise NotImplementedError
+
+    def _stages(self, module, data, seed):
+        shared = {"adam": torch.optim.Adam(module.parameters(), lr=self.lr)}
+        later = self._stages_after_pretraining(module, data, seed)
+        return [
+            Stage(name, epochs, (Step(partial(loss, module), ("adam",)),), shared, on_begin)
+            for name, epochs, loss, on_begin in [
+                ("pretrain", self.pretrain_epochs, self._reconstruction, None),
+                *later,
+            ]
+        ]
