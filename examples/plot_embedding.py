@@ -1,0 +1,31 @@
+"""
+What the fused embedding looks like
+===================================
+
+``transform`` returns a method's fused representation. A PCA of CONAN's embedding of the
+Handwritten digits, coloured once by the found clusters and once by the true classes.
+"""
+
+# %%
+import matplotlib.pyplot as plt
+from _settings import epochs
+from sklearn.decomposition import PCA
+from sklearn.preprocessing import MinMaxScaler
+
+from skmvc import CONANClustering
+from skmvc.datasets import load_handwritten
+from skmvc.metrics import clustering_accuracy
+from skmvc.preprocessing import ViewTransformer
+
+views, y = load_handwritten(return_X_y=True)
+views = ViewTransformer(MinMaxScaler()).fit_transform(views)
+model = CONANClustering(10, max_epochs=epochs(15), random_state=0, device="cpu").fit(views)
+embedding = PCA(2, random_state=0).fit_transform(model.transform(views))
+print(f"accuracy {clustering_accuracy(y, model.labels_):.3f}")
+
+# %%
+fig, axes = plt.subplots(1, 2, figsize=(9, 4), sharex=True, sharey=True)
+for ax, colours, title in [(axes[0], model.labels_, "clusters"), (axes[1], y, "classes")]:
+    ax.scatter(*embedding.T, c=colours, cmap="tab10", s=4)
+    ax.set_title(f"CONAN embedding (PCA), coloured by {title}")
+fig.tight_layout()
