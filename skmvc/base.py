@@ -123,6 +123,12 @@ class BaseMultiViewClustering(ClusterMixin, TransformerMixin, BaseEstimator):
     Subclasses define ``__init__`` with their full parameter list and implement
     ``_build_module``, ``_stages``, ``_objective``, ``_soft_assignments`` and
     ``_embedding``.
+
+    Examples
+    --------
+    >>> from skmvc import BaseMultiViewClustering, CONANClustering
+    >>> issubclass(CONANClustering, BaseMultiViewClustering)
+    True
     """
 
     _parameter_constraints: dict = {

@@ -251,6 +251,15 @@ def check_views(X, *, view_sizes=None, min_views: int = 1):
     ------
     ValueError, TypeError
         With a message that names the view and the problem.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skmvc import check_views
+    >>> [v.shape for v in check_views(np.zeros((4, 5)), view_sizes=[2, 3])]
+    [(4, 2), (4, 3)]
+    >>> [v.dtype.name for v in check_views([np.zeros((4, 2), dtype=int)])]
+    ['float32']
     """
     if isinstance(X, MultiView):
         raw = list(X.views)

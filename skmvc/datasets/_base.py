@@ -66,6 +66,16 @@ def load_npz(path, *, require_labels: bool = True) -> Bunch:
     -------
     data : Bunch
         ``views`` (list of arrays), ``target`` (labels), ``view_names`` and ``DESCR``.
+
+    Examples
+    --------
+    >>> import numpy as np, tempfile, os
+    >>> from skmvc.datasets import load_npz
+    >>> path = os.path.join(tempfile.mkdtemp(), 'd.npz')
+    >>> np.savez(path, X0=np.zeros((4, 2)), X1=np.ones((4, 3)), y=np.arange(4))
+    >>> data = load_npz(path)
+    >>> [v.shape for v in data.views], data.target.tolist()
+    ([(4, 2), (4, 3)], [0, 1, 2, 3])
     """
     path = Path(path)
     with np.load(path, allow_pickle=False) as z:
@@ -193,6 +203,17 @@ def load_mat(path, *, require_labels: bool = True) -> Bunch:
     -------
     data : Bunch
         ``views``, ``target``, ``view_names`` and ``DESCR``.
+
+    Examples
+    --------
+    >>> import numpy as np, scipy.io, tempfile, os
+    >>> from skmvc.datasets import load_mat
+    >>> path = os.path.join(tempfile.mkdtemp(), 'd.mat')
+    >>> y = [1, 1, 2, 2, 3]
+    >>> scipy.io.savemat(path, {'X1': np.zeros((2, 5)), 'X2': np.ones((5, 3)), 'Y': y})
+    >>> data = load_mat(path)  # X1 is stored d x n: transposed
+    >>> [v.shape for v in data.views], data.target.tolist()
+    ([(5, 2), (5, 3)], [0, 0, 1, 1, 2])
     """
     path = Path(path)
     variables = _read_mat(path)

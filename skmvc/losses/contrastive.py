@@ -38,6 +38,16 @@ def nt_xent(
     Returns
     -------
     loss : torch.Tensor, scalar
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skmvc.losses import nt_xent
+    >>> a = torch.eye(3)
+    >>> round(nt_xent(a, a, 0.1).item(), 4)  # aligned pairs: low loss
+    0.0002
+    >>> round(nt_xent(a, a.roll(1, 0), 0.1).item(), 4)  # mismatched pairs: high loss
+    10.0002
     """
     if a.shape != b.shape:
         raise ValueError(f"a and b must have the same shape, got {a.shape} and {b.shape}.")
@@ -64,6 +74,14 @@ def info_nce(anchors: torch.Tensor, targets: torch.Tensor, temperature: float) -
     ----------
     anchors, targets : torch.Tensor of shape (B, d)
     temperature : float
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skmvc.losses import info_nce
+    >>> a = torch.eye(3)
+    >>> round(info_nce(a, a, 0.5).item(), 4)
+    0.2395
     """
     logits = F.normalize(anchors, dim=1) @ F.normalize(targets, dim=1).T / temperature
     return F.cross_entropy(logits, torch.arange(anchors.shape[0], device=anchors.device))
@@ -84,6 +102,14 @@ def cluster_contrast(
         τ_L.
     both_directions : bool, default=True
         See :func:`nt_xent`.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skmvc.losses import cluster_contrast
+    >>> q = torch.eye(3).repeat(2, 1)  # 6 samples, 3 clusters
+    >>> round(cluster_contrast(q, q, 1.0).item(), 4)
+    0.9048
     """
     return nt_xent(q_a.T, q_b.T, temperature, both_directions)
 
@@ -93,6 +119,15 @@ def cluster_entropy(q: torch.Tensor) -> torch.Tensor:
 
     This is minus the entropy of the cluster sizes: minimising it spreads the samples over
     the clusters (it stops every sample from landing in one cluster).
+
+    Examples
+    --------
+    >>> import math
+    >>> import torch
+    >>> from skmvc.losses import cluster_entropy
+    >>> balanced = cluster_entropy(torch.eye(4)).item()  # the minimum, -log(4)
+    >>> round(balanced, 4) == round(-math.log(4), 4)
+    True
     """
     s = q.mean(dim=0)
     return (s * torch.log(s.clamp_min(1e-12))).sum()
@@ -100,7 +135,15 @@ def cluster_entropy(q: torch.Tensor) -> torch.Tensor:
 
 def reconstruction_loss(x: torch.Tensor, x_hat: torch.Tensor) -> torch.Tensor:
     """Squared reconstruction error averaged over samples and features (CMMC Eq. 1, averaged
-    as the reference code does). ``x`` is flattened to match ``x_hat``."""
+    as the reference code does). ``x`` is flattened to match ``x_hat``.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skmvc.losses import reconstruction_loss
+    >>> reconstruction_loss(torch.ones(2, 3), torch.zeros(2, 3)).item()
+    1.0
+    """
     return F.mse_loss(x_hat, x.flatten(1))
 
 
@@ -111,6 +154,14 @@ def simsiam_loss(
 
     Cosines are averaged over the batch; ``sg`` is the stop-gradient on the targets (CONAN
     Eq. 5 with the standard SimSiam placement).
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skmvc.losses import simsiam_loss
+    >>> p = torch.randn(4, 8)
+    >>> round(simsiam_loss(p, p, p, p).item(), 4)  # identical predictions and targets
+    -1.0
     """
     return -0.5 * (
         F.cosine_similarity(pred_a, target_b.detach(), dim=1).mean()

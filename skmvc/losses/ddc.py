@@ -35,7 +35,16 @@ def _pair_mean(x: torch.Tensor) -> torch.Tensor:
 
 
 def squared_distances(x: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
-    """Pairwise squared Euclidean distances ``(B_x, B_y)``, clamped at zero."""
+    """Pairwise squared Euclidean distances ``(B_x, B_y)``, clamped at zero.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skmvc.losses import squared_distances
+    >>> squared_distances(torch.tensor([[0.0, 0.0], [3.0, 4.0]]))
+    tensor([[ 0., 25.],
+            [25.,  0.]])
+    """
     y = x if y is None else y
     d = (x * x).sum(1, keepdim=True) - 2.0 * x @ y.T + (y * y).sum(1)[None, :]
     return d.clamp_min(0.0)
@@ -55,6 +64,14 @@ def gaussian_kernel(h: torch.Tensor, rel_sigma: float = 0.15) -> torch.Tensor:
     Returns
     -------
     K : torch.Tensor of shape (B, B)
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skmvc.losses import gaussian_kernel
+    >>> k = gaussian_kernel(torch.randn(5, 3))
+    >>> k.shape, torch.allclose(k.diagonal(), torch.ones(5))
+    (torch.Size([5, 5]), True)
     """
     d = squared_distances(h)
     sigma2 = (rel_sigma * torch.median(d.detach())).clamp_min(EPSILON)
@@ -69,6 +86,14 @@ def cauchy_schwarz_divergence(m: torch.Tensor, kernel: torch.Tensor) -> torch.Te
     m : torch.Tensor of shape (B, K)
         Assignment-like matrix (K = 1 gives 0: there is no pair of clusters).
     kernel : torch.Tensor of shape (B, B)
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skmvc.losses import cauchy_schwarz_divergence
+    >>> m = torch.eye(2).repeat_interleave(3, dim=0)  # two separated clusters
+    >>> round(cauchy_schwarz_divergence(m, m @ m.T).item(), 6)
+    0.0
     """
     nom = m.T @ kernel @ m
     diag = torch.diagonal(nom)
@@ -78,22 +103,57 @@ def cauchy_schwarz_divergence(m: torch.Tensor, kernel: torch.Tensor) -> torch.Te
 
 
 def ddc_1(assignments: torch.Tensor, kernel: torch.Tensor) -> torch.Tensor:
-    """Cluster separation and compactness: ``d_cs(A)``."""
+    """Cluster separation and compactness: ``d_cs(A)``.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skmvc.losses import ddc_1, gaussian_kernel
+    >>> a = torch.softmax(torch.tensor([[4.0, 0.0], [4.0, 0.0], [0.0, 4.0], [0.0, 4.0]]), 1)
+    >>> k = gaussian_kernel(torch.tensor([[0.0], [0.1], [5.0], [5.1]]))
+    >>> round(ddc_1(a, k).item(), 4)
+    0.0366
+    """
     return cauchy_schwarz_divergence(assignments, kernel)
 
 
 def ddc_2(assignments: torch.Tensor) -> torch.Tensor:
-    """Orthogonality of the samples' assignment vectors: ``2/(B(B−1)) Σ_{i<j} (A Aᵀ)_ij``."""
+    """Orthogonality of the samples' assignment vectors: ``2/(B(B−1)) Σ_{i<j} (A Aᵀ)_ij``.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skmvc.losses import ddc_2
+    >>> ddc_2(torch.eye(2)).item(), ddc_2(torch.ones(2, 2) / 2).item()
+    (0.0, 0.5)
+    """
     return _pair_mean(assignments @ assignments.T)
 
 
 def ddc_2_flipped(assignments: torch.Tensor) -> torch.Tensor:
-    """Orthogonality of the clusters (EAMC's D_reg): ``2/(K(K−1)) Σ_{i<j} (Aᵀ A)_ij``."""
+    """Orthogonality of the clusters (EAMC's D_reg): ``2/(K(K−1)) Σ_{i<j} (Aᵀ A)_ij``.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skmvc.losses import ddc_2_flipped
+    >>> ddc_2_flipped(torch.eye(3)).item()
+    0.0
+    """
     return _pair_mean(assignments.T @ assignments)
 
 
 def ddc_3(assignments: torch.Tensor, kernel: torch.Tensor) -> torch.Tensor:
-    """Push assignments to the simplex corners: ``d_cs(M)``, ``M_qj = exp(−||a_q − e_j||²)``."""
+    """Push assignments to the simplex corners: ``d_cs(M)``, ``M_qj = exp(−||a_q − e_j||²)``.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skmvc.losses import ddc_3
+    >>> a = torch.eye(2).repeat_interleave(2, dim=0)
+    >>> round(ddc_3(a, a @ a.T).item(), 4)
+    0.2658
+    """
     eye = torch.eye(assignments.shape[1], device=assignments.device, dtype=assignments.dtype)
     return cauchy_schwarz_divergence(torch.exp(-squared_distances(assignments, eye)), kernel)
 

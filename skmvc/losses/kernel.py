@@ -31,6 +31,14 @@ def kernel_alignment_loss(
     weights : torch.Tensor of shape (V,)
         The view weights w.
     rel_sigma : float, default=0.15
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skmvc.losses import kernel_alignment_loss
+    >>> h = torch.randn(6, 3)
+    >>> kernel_alignment_loss(h, [h, h], torch.tensor([0.5, 0.5])).item()  # fused = views
+    0.0
     """
     k_f = gaussian_kernel(fused, rel_sigma)
     k_c = sum(w * gaussian_kernel(h, rel_sigma) for w, h in zip(weights, views))

@@ -17,7 +17,16 @@ __all__ = ["relation_matrix", "relation_alignment_loss", "view_distance_weights"
 
 
 def relation_matrix(z: torch.Tensor, sigma: float = 1.0, scale: float = 1.0) -> torch.Tensor:
-    """Gaussian relation matrix ``S_ik = exp(−||z_i − z_k||² / (scale · σ))``, shape (B, B)."""
+    """Gaussian relation matrix ``S_ik = exp(−||z_i − z_k||² / (scale · σ))``, shape (B, B).
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skmvc.losses import relation_matrix
+    >>> relation_matrix(torch.tensor([[0.0], [1.0]])).round(decimals=4)
+    tensor([[1.0000, 0.3679],
+            [0.3679, 1.0000]])
+    """
     return torch.exp(-squared_distances(z) / (scale * sigma))
 
 
@@ -48,6 +57,14 @@ def relation_alignment_loss(
     scale_global : bool, default=True
         Divide the global squared distances by V so their scale matches the views'
         (*assumption*).
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skmvc.losses import relation_alignment_loss
+    >>> z = [torch.randn(8, 4), torch.randn(8, 5)]
+    >>> relation_alignment_loss(z).shape
+    torch.Size([])
     """
     zs = [F.normalize(z, dim=1) if normalize else z for z in latents]
     scale = float(len(zs)) if scale_global else 1.0
@@ -65,6 +82,15 @@ def view_distance_weights(latents: Sequence[torch.Tensor], normalize: bool = Tru
     ``WD(v, u)`` is the mean Euclidean distance between every sample of view v and every
     sample of view u in the batch (the summary's "Wasserstein distance"); the softmax runs
     over all u = 1..V, v itself included, so each row sums to one. No gradient.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skmvc.losses import view_distance_weights
+    >>> z = torch.randn(10, 4)
+    >>> w = view_distance_weights([z, z + 0.01, -z])
+    >>> w.sum(dim=1).round(decimals=4), bool(w[0, 1] > w[0, 2])
+    (tensor([1., 1., 1.]), True)
     """
     zs = [F.normalize(z, dim=1) if normalize else z for z in latents]
     wd = torch.stack([torch.stack([torch.cdist(a, b).mean() for b in zs]) for a in zs])

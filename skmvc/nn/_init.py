@@ -41,6 +41,15 @@ def init_weights(
     Returns
     -------
     module : torch.nn.Module
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skmvc.nn import MLP, init_weights
+    >>> a = init_weights(MLP(4, [3]), torch.Generator().manual_seed(0))
+    >>> b = init_weights(MLP(4, [3]), torch.Generator().manual_seed(0))
+    >>> torch.equal(a[0].weight, b[0].weight)
+    True
     """
     if scheme not in _SCHEMES:
         raise ValueError(f"scheme must be one of {_SCHEMES}, got {scheme!r}.")

@@ -67,7 +67,15 @@ def build_autoencoders(
 ) -> nn.ModuleList:
     """One autoencoder per view: ``factory(v, shape)`` if given (checked to return
     ``(latent, reconstruction)`` with a ``latent_dim``-wide latent), else an MLP
-    :class:`~skmvc.nn.Autoencoder`."""
+    :class:`~skmvc.nn.Autoencoder`.
+
+    Examples
+    --------
+    >>> from skmvc.nn import build_autoencoders
+    >>> aes = build_autoencoders([(6,), (1, 4, 4)], encoder_layers=(8,), latent_dim=3)
+    >>> [ae.latent_dim for ae in aes]
+    [3, 3]
+    """
     if factory is None:
         return nn.ModuleList(
             Autoencoder(int(np.prod(s)), encoder_layers, latent_dim) for s in view_shapes

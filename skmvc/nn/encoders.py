@@ -148,6 +148,13 @@ def output_size(module: nn.Module, input_shape: Sequence[int]) -> int:
     """Width of ``module``'s output for one sample of shape ``input_shape``.
 
     Runs two zero samples through a copy of the module in eval mode on the CPU.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skmvc.nn import CNNEncoder, output_size
+    >>> output_size(CNNEncoder(1), (1, 28, 28))
+    288
     """
     declared = getattr(module, "out_features", None)
     if isinstance(declared, int):
@@ -173,7 +180,14 @@ def build_encoders(
     cnn: Callable[[tuple], nn.Module] = lambda shape: CNNEncoder(shape[0]),
 ) -> nn.ModuleList:
     """One encoder per view: ``encoder_factory(v, shape)`` if given, else an MLP for vector
-    views (``mlp_layers``) and ``cnn(shape)`` for image views ``(C, H, W)``."""
+    views (``mlp_layers``) and ``cnn(shape)`` for image views ``(C, H, W)``.
+
+    Examples
+    --------
+    >>> from skmvc.nn import build_encoders
+    >>> [type(e).__name__ for e in build_encoders([(6,), (1, 28, 28)], mlp_layers=(8,))]
+    ['MLP', 'CNNEncoder']
+    """
     encoders = []
     for v, shape in enumerate(view_shapes):
         shape = tuple(shape)
