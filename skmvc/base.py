@@ -176,6 +176,19 @@ class BaseMultiViewClustering(ClusterMixin, TransformerMixin, BaseEstimator):
         after training with the network in eval mode; ``seed`` is the restart's seed."""
         return {}
 
+    def _layer_widths(self, name: str = "encoder_layers") -> list[int]:
+        """The parameter ``name`` as a list of positive layer widths, or a clear error."""
+        value = getattr(self, name)
+        try:
+            widths = [int(w) for w in value]
+        except (TypeError, ValueError):
+            widths = []
+        if not widths or min(widths) < 1 or any(w != v for w, v in zip(widths, value)):
+            raise ValueError(
+                f"{name} must be a non-empty list of positive integer widths, got {value!r}."
+            )
+        return widths
+
     # ------------------------------------------------------------------ input
     def _validate_views(self, X, *, reset: bool) -> list:
         """The one entry point from user input to validated views, at fit and predict."""

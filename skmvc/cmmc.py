@@ -232,7 +232,7 @@ n_iter_, init_losses_, device_
         module = _CMMCNetwork(
             view_shapes,
             self.n_clusters,
-            [int(w) for w in self.encoder_layers],
+            self._layer_widths(),
             self.latent_dim,
             self.feature_dim,
             self.hidden_dim,

@@ -208,7 +208,7 @@ n_iter_, init_losses_, device_
         module = _CRRCNetwork(
             view_shapes,
             self.n_clusters,
-            [int(w) for w in self.encoder_layers],
+            self._layer_widths(),
             self.latent_dim,
             self.feature_dim,
             self.fusion_hidden,

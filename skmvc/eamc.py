@@ -221,12 +221,7 @@ n_iter_, init_losses_, device_
         self.view_sizes = view_sizes
 
     def _build_module(self, view_shapes, generator):
-        layers = [int(w) for w in self.encoder_layers]
-        if not layers or min(layers) < 1:
-            raise ValueError(
-                f"encoder_layers must be a non-empty list of positive widths, got "
-                f"{self.encoder_layers!r}."
-            )
+        layers = self._layer_widths()
         module = _EAMCNetwork(
             view_shapes,
             self.n_clusters,

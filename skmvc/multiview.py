@@ -42,6 +42,16 @@ def is_list_of_views(X) -> bool:
     return isinstance(X, (list, tuple)) and len(X) > 0 and all(_is_view_like(v) for v in X)
 
 
+def _check_same_n_samples(views) -> None:
+    counts = [view.shape[0] for view in views]
+    if len(set(counts)) != 1:
+        raise ValueError(
+            "All views must have the same number of samples; got "
+            + ", ".join(f"view {v}: {c}" for v, c in enumerate(counts))
+            + "."
+        )
+
+
 class MultiView:
     """An immutable container of views that scikit-learn can slice by rows.
 
@@ -93,13 +103,7 @@ class MultiView:
                     + (f" of shape {view.shape}" if hasattr(view, "shape") else "")
                     + "."
                 )
-        counts = [view.shape[0] for view in views]
-        if len(set(counts)) != 1:
-            raise ValueError(
-                "All views must have the same number of samples; got "
-                + ", ".join(f"view {v}: {c}" for v, c in enumerate(counts))
-                + "."
-            )
+        _check_same_n_samples(views)
         object.__setattr__(self, "_views", tuple(views))
 
     def __setattr__(self, name, value):
@@ -296,13 +300,7 @@ def check_views(X, *, view_sizes=None, min_views: int = 1):
                 raise type(exc)(f"{exc}{_LIST_HINT if isinstance(X, list) else ''}") from exc
             views = split_view_columns(arr, view_sizes)
 
-    counts = [view.shape[0] for view in views]
-    if len(set(counts)) != 1:
-        raise ValueError(
-            "All views must have the same number of samples; got "
-            + ", ".join(f"view {v}: {c}" for v, c in enumerate(counts))
-            + "."
-        )
+    _check_same_n_samples(views)
     if len(views) < min_views:
         raise ValueError(
             f"This method needs at least {min_views} views, got {len(views)}. Pass a list of "

@@ -221,7 +221,7 @@ n_iter_, init_losses_, device_
         module = _RAVNetwork(
             view_shapes,
             self.n_clusters,
-            [int(w) for w in self.encoder_layers],
+            self._layer_widths(),
             self.latent_dim,
             self.hidden_dim,
             self.autoencoder_factory,

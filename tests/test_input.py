@@ -157,6 +157,7 @@ def test_unavailable_cuda_is_a_clear_error(two_views, monkeypatch):
         ("n_init", 0, "'n_init' parameter"),
         ("contrast", "byol", "'contrast' parameter"),
         ("encoder_layers", [], "encoder_layers must be"),
+        ("encoder_layers", [8, 2.5], "positive integer widths"),
     ],
 )
 def test_impossible_parameters_name_the_parameter(param, value, match, two_views):
