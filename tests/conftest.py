@@ -19,97 +19,74 @@ from skmvc import (
 SHARED_DATASETS = Path(__file__).resolve().parents[1].parent / "shared" / "datasets"
 
 
-def small_conan(**params):
-    """CONAN with tiny networks and few epochs: for contract tests, not for quality."""
-    defaults = dict(
-        n_clusters=3,
-        max_epochs=10,
-        batch_size=16,
-        lr=1e-2,
-        encoder_layers=(16,),
-        projection_dim=8,
-        ddc_hidden=8,
-        device="cpu",
-        random_state=0,
-    )
-    defaults.update(params)
-    return CONANClustering(**defaults)
+#: Settings every small test instance shares: three clusters, CPU, a fixed seed, batch 16.
+_COMMON = dict(n_clusters=3, batch_size=16, device="cpu", random_state=0)
 
 
-def small_cmmc(**params):
-    """CMMC with tiny networks and a few epochs per stage."""
-    defaults = dict(
-        n_clusters=3,
-        pretrain_epochs=2,
-        max_epochs=6,
-        finetune_epochs=2,
-        batch_size=16,
-        lr=1e-2,
-        encoder_layers=(16,),
-        latent_dim=8,
-        feature_dim=8,
-        hidden_dim=16,
-        device="cpu",
-        random_state=0,
-    )
-    defaults.update(params)
-    return CMMCClustering(**defaults)
+def _small(cls, doc, **method_defaults):
+    """A factory of ``cls`` instances with tiny networks and few epochs (contract tests,
+    not quality); keyword arguments of the factory override the defaults."""
+
+    def factory(**params):
+        return cls(**{**_COMMON, **method_defaults, **params})
+
+    factory.__doc__ = doc
+    return factory
 
 
-def small_eamc(**params):
-    """EAMC with tiny networks, few epochs and larger learning rates than the paper's."""
-    defaults = dict(
-        n_clusters=3,
-        max_epochs=10,
-        batch_size=16,
-        lr=1e-3,
-        head_lr=1e-2,
-        attention_lr=1e-2,
-        encoder_layers=(16,),
-        ddc_hidden=8,
-        device="cpu",
-        random_state=0,
-    )
-    defaults.update(params)
-    return EAMCClustering(**defaults)
-
-
-def small_crrc(**params):
-    """CRRC with tiny networks and a few epochs per stage."""
-    defaults = dict(
-        n_clusters=3,
-        pretrain_epochs=2,
-        max_epochs=8,
-        batch_size=16,
-        lr=1e-2,
-        encoder_layers=(16,),
-        latent_dim=8,
-        feature_dim=8,
-        fusion_hidden=16,
-        gate_hidden=16,
-        device="cpu",
-        random_state=0,
-    )
-    defaults.update(params)
-    return CRRCClustering(**defaults)
-
-
-def small_rav(**params):
-    """RAV with tiny networks and a few epochs per stage."""
-    defaults = dict(
-        n_clusters=3,
-        pretrain_epochs=2,
-        max_epochs=8,
-        batch_size=16,
-        lr=1e-2,
-        encoder_layers=(16,),
-        latent_dim=8,
-        hidden_dim=16,
-        device="cpu",
-        random_state=0,
-    )
-    defaults.update(params)
-    return RAVClustering(**defaults)
+small_conan = _small(
+    CONANClustering,
+    "CONAN with tiny networks and few epochs.",
+    max_epochs=10,
+    lr=1e-2,
+    encoder_layers=(16,),
+    projection_dim=8,
+    ddc_hidden=8,
+)
+small_cmmc = _small(
+    CMMCClustering,
+    "CMMC with tiny networks and a few epochs per stage.",
+    pretrain_epochs=2,
+    max_epochs=6,
+    finetune_epochs=2,
+    lr=1e-2,
+    encoder_layers=(16,),
+    latent_dim=8,
+    feature_dim=8,
+    hidden_dim=16,
+)
+small_eamc = _small(
+    EAMCClustering,
+    "EAMC with tiny networks, few epochs and larger learning rates than the paper's.",
+    max_epochs=10,
+    lr=1e-3,
+    head_lr=1e-2,
+    attention_lr=1e-2,
+    encoder_layers=(16,),
+    ddc_hidden=8,
+)
+small_crrc = _small(
+    CRRCClustering,
+    "CRRC with tiny networks and a few epochs per stage.",
+    pretrain_epochs=2,
+    max_epochs=8,
+    lr=1e-2,
+    encoder_layers=(16,),
+    latent_dim=8,
+    feature_dim=8,
+    fusion_hidden=16,
+    gate_hidden=16,
+)
+small_rav = _small(
+    RAVClustering,
+    "RAV with tiny networks and a few epochs per stage.",
+    pretrain_epochs=2,
+    max_epochs=8,
+    lr=1e-2,
+    encoder_layers=(16,),
+    latent_dim=8,
+    hidden_dim=16,
+)
 
 
 #: name -> factory(**params) of a small instance, for the shared checks.
