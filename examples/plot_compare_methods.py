@@ -4,7 +4,7 @@ The five methods on one data set
 
 All five estimators on the bundled Handwritten set (2000 samples, 6 views, 10 classes) with
 short schedules and smaller networks than the papers', so the comparison runs on a laptop
-CPU in two to three minutes. It shows how to call each method, not which is best: see the
+CPU in about a minute. It shows how to call each method, not which is best: see the
 benchmark page for the papers' schedules.
 """
 
