@@ -28,7 +28,9 @@ from skorch.history import History
 
 from ._engine import OptimizerSpec, Stage, Step, Trainer, ViewData, resolve_device
 from .multiview import (
+    _LIST_HINT,
     MultiView,
+    check_not_list_of_1d,
     check_views,
     is_list_of_views,
     n_view_features,
@@ -207,22 +209,7 @@ class BaseMultiViewClustering(ClusterMixin, TransformerMixin, BaseEstimator):
                 if hasattr(self, "feature_names_in_"):
                     del self.feature_names_in_
         else:
-            if (
-                isinstance(X, (list, tuple))
-                and len(X) > 0
-                and all(hasattr(e, "shape") and len(e.shape) == 1 for e in X)
-            ):
-                # A list of 1-D arrays: most likely views missing a dimension.
-                raise ValueError(
-                    "X is a list of 1-D arrays. Each view must be 2-D (n_samples, n_features): "
-                    "reshape a single-feature view with view.reshape(-1, 1). To pass views "
-                    "through GridSearchCV or cross_validate, wrap them as skmvc.MultiView(views)."
-                )
-            hint = (
-                " If X is meant to be a list of views, each must be an array of shape "
-                "(n_samples, n_features); a plain list of views cannot pass through "
-                "GridSearchCV or cross_validate: wrap it as skmvc.MultiView(views)."
-            )
+            check_not_list_of_1d(X)
             try:
                 arr = validate_data(
                     self,
@@ -233,7 +220,7 @@ class BaseMultiViewClustering(ClusterMixin, TransformerMixin, BaseEstimator):
                     reset=reset,
                 )
             except (ValueError, TypeError) as exc:
-                raise type(exc)(f"{exc}{hint if isinstance(X, list) else ''}") from exc
+                raise type(exc)(f"{exc}{_LIST_HINT if isinstance(X, list) else ''}") from exc
             views = check_views(split_view_columns(arr, self.view_sizes))
 
         if reset:

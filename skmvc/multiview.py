@@ -203,6 +203,19 @@ def split_columns(n_features: int, view_sizes) -> list[int]:
     return sizes
 
 
+def check_not_list_of_1d(X) -> None:
+    """Raise if X is a list of 1-D arrays: most likely views missing their second dimension."""
+    if (
+        isinstance(X, (list, tuple))
+        and len(X) > 0
+        and all(getattr(e, "shape", None) is not None and len(e.shape) == 1 for e in X)
+    ):
+        raise ValueError(
+            "X is a list of 1-D arrays. Each view must be 2-D (n_samples, n_features): "
+            "reshape a single-feature view with view.reshape(-1, 1)." + _LIST_HINT
+        )
+
+
 def _check_one_view(view, v: int):
     """Validate one view; returns a float32 ndarray (2-D or 4-D) or a float32 CSR matrix."""
     shape = getattr(view, "shape", None)
@@ -290,6 +303,7 @@ def check_views(X, *, view_sizes=None, min_views: int = 1):
             )
         views = [_check_one_view(view, v) for v, view in enumerate(raw)]
     else:
+        check_not_list_of_1d(X)
         shape = getattr(X, "shape", None)
         if shape is not None and len(shape) in (3, 4):
             views = [_check_one_view(X, 0)]
