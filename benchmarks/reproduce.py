@@ -2,18 +2,22 @@
 
     python benchmarks/reproduce.py --method cmmc --dataset BDGP --profile paper --seeds 1
     python benchmarks/reproduce.py --method conan --dataset MNIST-USPS --profile quick
+    python benchmarks/reproduce.py --method crrc --dataset MNIST-USPS --profile paper \
+        --set view_contrast_weight=0
 
 The single-pair form of ``skmvc benchmark`` (same schedules, same data handling, see
 ``skmvc/_benchmark.py``), printing every seed. ``--data-dir`` defaults to
 ``../shared/datasets``. uint8 image views are divided by 255; Edge-MNIST's views go to CONAN
 and EAMC as 1×28×28 images; ``--n-samples`` keeps a random subset (seed 0). Labels only
 score the result. Each seed is one fit with ``random_state=seed``; the summary is the mean
-and standard deviation over seeds (no selection by accuracy).
+and standard deviation over seeds (no selection by accuracy). ``--set NAME=VALUE`` (any
+number of times) sets one more estimator parameter; VALUE is read as a Python literal.
 """
 
 from __future__ import annotations
 
 import argparse
+import ast
 import json
 import platform
 from pathlib import Path
@@ -22,6 +26,19 @@ import numpy as np
 import torch
 
 from skmvc._benchmark import IMAGE_SETS, METHODS, load_dataset, method_params, run_one
+
+
+def parameter(text: str) -> tuple[str, object]:
+    """``"name=value"`` → ``("name", value)`` with value read as a Python literal."""
+    name, sep, value = text.partition("=")
+    if not sep or not name.isidentifier():
+        raise argparse.ArgumentTypeError(f"expected NAME=VALUE, got {text!r}")
+    try:
+        return name, ast.literal_eval(value)
+    except (ValueError, SyntaxError):
+        raise argparse.ArgumentTypeError(
+            f"the value of {name} is not a Python literal: {value!r}"
+        ) from None
 
 
 def main(argv=None):
@@ -35,6 +52,14 @@ def main(argv=None):
     parser.add_argument("--device", default="auto")
     parser.add_argument("--data-dir", type=Path, default=Path("../shared/datasets"))
     parser.add_argument("-o", "--output", type=Path, help="write the runs as JSON")
+    parser.add_argument(
+        "--set",
+        type=parameter,
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="one more estimator parameter (VALUE: a Python literal)",
+    )
     args = parser.parse_args(argv)
 
     images = args.dataset in IMAGE_SETS and args.method in ("conan", "eamc")
@@ -42,6 +67,7 @@ def main(argv=None):
     params = method_params(args.method, args.dataset, args.profile)
     if args.max_epochs is not None:
         params["max_epochs"] = args.max_epochs
+    params.update(args.set)
     runs = []
     for seed in range(args.seeds):
         run = run_one(args.method, views, y, params, seed, args.device)
