@@ -121,7 +121,7 @@ def test_ablated_models_fit(switch, two_views):
 @pytest.mark.learning
 def test_learns_on_mnist_usps_subset_and_the_view_contrast_is_why():
     """1000 MNIST-USPS samples, smaller networks, 10 + 20 epochs (~5 s a fit). Chance is
-    0.10 and k-means on the raw views about 0.77; seeds 0-2 reach 0.94-0.96 with the
+    0.10 and k-means on the raw views 0.77 (whole set); seeds 0-2 reach 0.94-0.96 with the
     default and 0.53-0.62 with the paper's Eq. 12 alone (``view_contrast_weight=0``),
     the gap that ``docs/benchmarks.md`` measures with the paper's schedule."""
     views, y = load_shared("MNIST-USPS")
