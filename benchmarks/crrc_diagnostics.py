@@ -12,8 +12,8 @@ the other views flows into R̂^1). Variants:
 
 - ``eq12``: the paper's contrast as written, H against R̂^v only (``view_contrast_weight=0``);
 - ``default``: the estimator's default, H against R̂^v and against R^v;
-- ``no-recalibration``: H against R^v only, R̂^v = R^v (CRRC's base method, SCMVC);
-- ``symmetric``: ``eq12`` with the symmetric NT-Xent of the base code (SCMVC/MFLVC);
+- ``no-recalibration``: H against R^v only, R̂^v = R^v (close to CRRC's base method, SCMVC);
+- ``symmetric``: ``eq12`` with the symmetric NT-Xent of MFLVC's code;
 - ``shared-R``: ``eq12`` with one projection z^v → R^v shared by the views (as SCMVC).
 
 The last three patch the model inside this script only.
