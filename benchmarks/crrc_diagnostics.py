@@ -67,13 +67,8 @@ VARIANTS = {  # name: (view_contrast_weight, patches)
 def readings(module, views):
     """Mean cos(R^1, R^2) and mean gate of view 1 on ``views``, computed with the model's
     own recalibration (unpatched)."""
-    x = [torch.as_tensor(v, dtype=torch.float32) for v in views]
-    zs = [ae.encode(v) for ae, v in zip(module.autoencoders, x)]
-    h = module.global_mlp(torch.cat(zs, dim=1))
-    rs = [mlp(z) for mlp, z in zip(module.view_mlps, zs)]
-    rec = module.recalibration
-    complement = torch.einsum("kb,kbd->bd", rec.attention(h, rs)[0], torch.stack(rs))
-    gate = rec.gate(torch.cat([rs[0], complement], dim=1))
+    _, h, rs, _ = module([torch.as_tensor(v, dtype=torch.float32) for v in views])
+    gate = module.recalibration.gates_and_complements(h, rs)[0][0]
     return F.cosine_similarity(rs[0], rs[1]).mean().item(), gate.mean().item()
 
 

@@ -46,11 +46,14 @@ def test_gate_range_and_recalibration_formula(reps):
     rec = CrossViewRecalibration(4)
     out = rec(h, rs)
     alpha = rec.attention(h, rs)
+    gates, complements = rec.gates_and_complements(h, rs)
     for v in range(3):
         g_v = sum(alpha[v, k][:, None] * rs[k] for k in range(3))
         gate = rec.gate(torch.cat([rs[v], g_v], dim=1))
         assert torch.all((gate > 0) & (gate < 1))
         torch.testing.assert_close(out[v], rs[v] + gate * g_v)
+        torch.testing.assert_close(gates[v], gate)
+        torch.testing.assert_close(complements[v], g_v)
 
 
 def test_ablation_switches(reps):

@@ -176,16 +176,23 @@ class CrossViewRecalibration(nn.Module):
         logits = scores[None].expand(n_views, -1, -1).masked_fill(self_mask, float("-inf"))
         return torch.softmax(logits, dim=1)
 
+    def gates_and_complements(
+        self, h: torch.Tensor, rs: Sequence[torch.Tensor]
+    ) -> tuple[list[torch.Tensor], torch.Tensor]:
+        """The gates ``g_v`` (ones without the gate), one per view, and the complements
+        ``G^v = Σ_{k≠v} α^k R^k`` stacked in shape (V, B, d)."""
+        complements = torch.einsum("vkb,kbd->vbd", self.attention(h, rs), torch.stack(list(rs)))
+        if not self.use_gate:
+            return [torch.ones_like(c) for c in complements], complements
+        return [self.gate(torch.cat([r, c], dim=1)) for r, c in zip(rs, complements)], complements
+
     def forward(self, h: torch.Tensor, rs: Sequence[torch.Tensor]) -> list[torch.Tensor]:
         """The recalibrated representations R̂^v, one per view."""
-        alpha = self.attention(h, rs)
-        r = torch.stack(list(rs))  # (V, B, d)
-        complements = torch.einsum("vkb,kbd->vbd", alpha, r)  # G^v
+        gates, complements = self.gates_and_complements(h, rs)
         out = []
-        for r_v, g_v in zip(rs, complements):
-            gated = self.gate(torch.cat([r_v, g_v], dim=1)) * g_v if self.use_gate else g_v
+        for r_v, g_v, c_v in zip(rs, gates, complements):
             if self.use_residual:
-                out.append(r_v + gated)
+                out.append(r_v + g_v * c_v)
             else:
-                out.append(self.merge(torch.cat([r_v, gated], dim=1)))
+                out.append(self.merge(torch.cat([r_v, g_v * c_v], dim=1)))
         return out
