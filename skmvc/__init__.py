@@ -1,6 +1,6 @@
 """skmvc: deep multi-view clustering estimators for scikit-learn, on PyTorch."""
 
-from . import datasets, losses, metrics, nn, preprocessing
+from . import datasets, exceptions, losses, metrics, nn, preprocessing
 from .base import BaseMultiViewClustering
 from .cmmc import CMMCClustering
 from .conan import CONANClustering
@@ -21,6 +21,7 @@ __all__ = [
     "RAVClustering",
     "check_views",
     "datasets",
+    "exceptions",
     "losses",
     "metrics",
     "nn",

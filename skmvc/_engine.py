@@ -11,6 +11,7 @@ the per-stage bookkeeping. No method writes an epoch loop of its own.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import NamedTuple
@@ -21,7 +22,30 @@ import torch
 from skorch import NeuralNet
 from skorch.callbacks import Callback, EpochTimer
 
-__all__ = ["Batch", "ViewData", "OptimizerSpec", "Step", "Stage", "Trainer", "resolve_device"]
+from .exceptions import DivergenceError
+
+__all__ = [
+    "Batch",
+    "ViewData",
+    "OptimizerSpec",
+    "Step",
+    "Stage",
+    "Trainer",
+    "resolve_device",
+    "all_finite",
+]
+
+#: What a divergence message suggests, after naming where it happened.
+DIVERGENCE_HINT = (
+    "Likely causes: a learning rate that is too large (lower lr), or views that are not "
+    "scaled (scale each view, e.g. skmvc.preprocessing.ViewTransformer(MinMaxScaler()))."
+)
+
+
+@torch.no_grad()
+def all_finite(module: torch.nn.Module) -> bool:
+    """Whether every parameter of ``module`` is finite (buffers may hold NaN sentinels)."""
+    return all(bool(torch.isfinite(p).all()) for p in module.parameters())
 
 
 class Batch(NamedTuple):
@@ -46,6 +70,18 @@ def resolve_device(device) -> torch.device:
             f"device={device!r} is not a valid torch device; use 'auto', 'cpu', 'cuda' or "
             "'cuda:<index>'."
         ) from exc
+    if resolved.type not in ("cpu", "cuda", "mps"):
+        raise ValueError(
+            f"device={device!r} is a {resolved.type!r} device, on which skmvc cannot train; "
+            "use 'auto', 'cpu', 'cuda' or 'cuda:<index>' (or 'mps' on Apple silicon)."
+        )
+    if resolved.type == "mps" and not (
+        hasattr(torch.backends, "mps") and torch.backends.mps.is_available()
+    ):
+        raise ValueError(
+            f"device={device!r} was requested but MPS is not available on this machine. Use "
+            "device='cpu' or device='auto'."
+        )
     if resolved.type == "cuda":
         if not torch.cuda.is_available():
             raise ValueError(
@@ -255,9 +291,17 @@ class Trainer(NeuralNet):
         Draws the order of the samples in every epoch.
     verbose : int, default=0
         0 silent, 1 a progress bar per stage, 2 also a line per epoch.
+    name : str, default="model"
+        The method's name, for error messages.
+
+    Raises
+    ------
+    skmvc.exceptions.DivergenceError
+        From :meth:`run_stage`, as soon as a step's loss or the network's weights are not
+        finite, naming the method, the stage and the epoch.
     """
 
-    def __init__(self, module, *, batch_size, device, generator, verbose=0):
+    def __init__(self, module, *, batch_size, device, generator, verbose=0, name="model"):
         super().__init__(
             module=module,
             criterion=torch.nn.Identity,
@@ -269,6 +313,7 @@ class Trainer(NeuralNet):
             callbacks=[("progress", _Progress(verbose))],
             verbose=0,
         )
+        self.name = name
 
     @property
     def _default_callbacks(self):
@@ -285,7 +330,14 @@ class Trainer(NeuralNet):
 
     def on_epoch_begin(self, net, dataset_train=None, dataset_valid=None, **kwargs):
         super().on_epoch_begin(net, dataset_train, dataset_valid, **kwargs)
+        self.stage_epoch_ += 1
         self.history.record("stage", self.stage_.name)
+
+    def _diverged(self, what: str) -> DivergenceError:
+        return DivergenceError(
+            f"{self.name} diverged in stage {self.stage_.name!r} at epoch {self.stage_epoch_} "
+            f"of {self.stage_.epochs}: {what}. {DIVERGENCE_HINT}"
+        )
 
     def on_epoch_end(self, net, dataset_train=None, dataset_valid=None, **kwargs):
         for scheduler in self._schedulers:
@@ -296,6 +348,7 @@ class Trainer(NeuralNet):
         if not self.initialized_:
             self.initialize()
         self.stage_ = stage
+        self.stage_epoch_ = 0
         self._optimizers_by_name = {}
         self._schedulers = []
         for name, spec in stage.optimizers.items():
@@ -312,6 +365,8 @@ class Trainer(NeuralNet):
             self.notify("on_train_begin", X=data, y=None)
             self.fit_loop(data, epochs=stage.epochs)
             self.notify("on_train_end", X=data, y=None)
+            if not all_finite(self.module_):
+                raise self._diverged("the network's weights are no longer finite")
         return self
 
     def train_step(self, batch: Batch, **fit_params) -> dict:
@@ -319,13 +374,21 @@ class Trainer(NeuralNet):
         self.module_.train()
         objective = None
         logged = {}
+        totals = []
         for step in self.stage_.steps:
             optimizers = [self._optimizers_by_name[name] for name in step.optimizers]
             for optimizer in optimizers:
                 optimizer.zero_grad(set_to_none=True)
-            terms = step.loss(batch)
-            total = terms["loss"]
-            total.backward()
+            try:
+                terms = step.loss(batch)
+                total = terms["loss"]
+                total.backward()
+            except RuntimeError as exc:
+                # A loss that checks its input (e.g. BCE on NaN) fails before ours can:
+                # report the divergence, not the symptom.
+                if not all_finite(self.module_):
+                    raise self._diverged("the network's weights are no longer finite") from exc
+                raise
             if step.clip_grad_norm is not None:
                 params = [p for o in optimizers for g in o.param_groups for p in g["params"]]
                 torch.nn.utils.clip_grad_norm_(params, step.clip_grad_norm)
@@ -334,11 +397,18 @@ class Trainer(NeuralNet):
             if step.objective:
                 objective = total if objective is None else objective + total
             logged.update({k: v for k, v in terms.items() if k != "loss"})
-        if logged:
-            # One device-to-host transfer for all terms.
-            values = torch.stack([v.detach().reshape(()) for v in logged.values()]).tolist()
-            for key, value in zip(logged, values):
-                self.history.record_batch(key, value)
+            totals.append(total.detach().reshape(()))
         if objective is None:  # no step counts: log the last step's total
             objective = total
+        # One device-to-host transfer for every term and every step's total, which also
+        # checks that training has not diverged.
+        values = torch.stack(
+            [v.detach().reshape(()).float() for v in logged.values()] + totals
+        ).tolist()
+        if not all(math.isfinite(v) for v in values):
+            names = [*logged, *(["loss"] * len(totals))]
+            bad = sorted({k for k, v in zip(names, values) if not math.isfinite(v)})
+            raise self._diverged(f"the loss is not finite (non-finite terms: {bad})")
+        for key, value in zip(logged, values):
+            self.history.record_batch(key, value)
         return {"loss": objective.detach(), "y_pred": None}

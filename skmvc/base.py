@@ -11,7 +11,10 @@ stages.
 from __future__ import annotations
 
 import copy
+import hashlib
+import io
 import itertools
+import os
 import warnings
 from dataclasses import dataclass
 from numbers import Integral, Real
@@ -23,13 +26,24 @@ from sklearn.base import BaseEstimator, ClusterMixin, TransformerMixin, _fit_con
 from sklearn.utils import check_random_state
 from sklearn.utils._available_if import available_if
 from sklearn.utils._param_validation import Interval
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import _num_samples, check_is_fitted, validate_data
 from skorch.history import History
 
-from ._engine import OptimizerSpec, Stage, Step, Trainer, ViewData, resolve_device
+from ._engine import (
+    DIVERGENCE_HINT,
+    OptimizerSpec,
+    Stage,
+    Step,
+    Trainer,
+    ViewData,
+    all_finite,
+    resolve_device,
+)
+from .exceptions import CollapseWarning, DivergenceError, ModelFileError, RestartFailedWarning
 from .multiview import (
     _LIST_HINT,
     MultiView,
+    check_not_complex,
     check_not_list_of_1d,
     check_views,
     is_list_of_views,
@@ -43,17 +57,39 @@ __all__ = ["BaseMultiViewClustering", "OptimizerSpec", "Stage", "Step"]
 
 _ESTIMATORS: dict[str, type] = {}
 _FORMAT = "skmvc-model"
-_FORMAT_VERSION = 1
+_FORMAT_VERSION = 2
+#: A partition with one cluster holding at least this share of the samples has collapsed.
+COLLAPSE_SHARE = 0.95
 
 
 @dataclass
 class _Run:
-    """The outcome of one restart."""
+    """The outcome of one restart: a trained network, or the error that ended it."""
 
-    module: torch.nn.Module
-    history: History
+    module: torch.nn.Module | None
+    history: History | None
     loss: float
     extras: dict
+    labels: np.ndarray | None = None
+    collapse: str | None = None
+    error: DivergenceError | None = None
+
+
+def collapse_message(labels: np.ndarray, n_clusters: int) -> str | None:
+    """What is wrong with a partition that has empty clusters or one cluster holding nearly
+    every sample (at least ``COLLAPSE_SHARE`` of them), or ``None`` for a healthy one."""
+    if n_clusters < 2 or len(labels) == 0:
+        return None
+    counts = np.bincount(labels, minlength=n_clusters)
+    empty = int(np.sum(counts == 0))
+    share = counts.max() / counts.sum()
+    if share >= COLLAPSE_SHARE:
+        return f"one cluster holds {share:.0%} of the {counts.sum()} samples" + (
+            f" and {empty} of {n_clusters} clusters are empty" if empty else ""
+        )
+    if empty:
+        return f"{empty} of {n_clusters} clusters are empty"
+    return None
 
 
 def _fit_one(estimator, views, seed: int, device: torch.device, num_threads: int) -> _Run:
@@ -62,7 +98,8 @@ def _fit_one(estimator, views, seed: int, device: torch.device, num_threads: int
 
     ``num_threads`` is the caller's number of torch threads: a worker process (where joblib
     lowers the thread count) uses the same number, so float rounding — and hence the
-    labels — do not depend on ``n_jobs``.
+    labels — do not depend on ``n_jobs``. A restart that diverges returns its error instead
+    of raising, so that the caller can keep the other restarts.
     """
     if torch.get_num_threads() != num_threads:
         torch.set_num_threads(num_threads)
@@ -76,13 +113,48 @@ def _fit_one(estimator, views, seed: int, device: torch.device, num_threads: int
         device=device,
         generator=generator,
         verbose=estimator.verbose,
+        name=type(estimator).__name__,
     )
-    for stage in estimator._stages(module, data, seed):
-        trainer.run_stage(stage, data)
-    module.eval()
-    extras = estimator._fitted_extras(module, data, seed)  # may fix eval-mode state first
-    loss = mean_objective(estimator._objective, module, data, estimator.batch_size)
-    return _Run(module, trainer.history, loss, extras)
+    try:
+        for stage in estimator._stages(module, data, seed):
+            trainer.run_stage(stage, data)
+        module.eval()
+        extras = estimator._fitted_extras(module, data, seed)  # may fix eval-mode state first
+        loss = mean_objective(estimator._objective, module, data, estimator.batch_size)
+        if not np.isfinite(loss):
+            raise DivergenceError(
+                f"{type(estimator).__name__} ended with a non-finite training loss "
+                f"({loss}). {DIVERGENCE_HINT}"
+            )
+        labels = estimator._module_labels(module, data)
+    except DivergenceError as exc:
+        return _Run(None, None, float("nan"), {}, error=exc)
+    return _Run(
+        module,
+        trainer.history,
+        loss,
+        extras,
+        labels=labels,
+        collapse=collapse_message(labels, estimator.n_clusters),
+    )
+
+
+#: Fitted attributes every method has (``load`` sets no others, besides a class's extras).
+_COMMON_FITTED = frozenset(
+    {
+        "labels_",
+        "n_views_",
+        "n_features_in_",
+        "n_features_per_view_",
+        "feature_names_in_",
+        "view_shapes_",
+        "loss_",
+        "init_losses_",
+        "init_collapsed_",
+        "n_iter_",
+        "device_",
+    }
+)
 
 
 def init_children(module, generator, *, keep=(), scheme="default", gain=1.0):
@@ -98,10 +170,23 @@ def init_children(module, generator, *, keep=(), scheme="default", gain=1.0):
 @torch.no_grad()
 def apply_module(fn, module, data: ViewData, batch_size: int) -> np.ndarray:
     """``fn(module, batch)`` over the data in sequential batches, in eval mode, as one
-    float32 array on the host."""
+    float32 array on the host.
+
+    Raises :class:`~skmvc.exceptions.DivergenceError` when the output is not finite (NaN
+    weights, or views so large that the network overflows), before anything downstream
+    (k-means, an argmax) reads it.
+    """
     module.eval()
     outs = [fn(module, batch).float().cpu() for batch in data.batches(batch_size)]
-    return torch.cat(outs).numpy()
+    out = torch.cat(outs)
+    if not bool(torch.isfinite(out).all()):
+        cause = (
+            "the network's weights are not finite"
+            if not all_finite(module)
+            else "the views are too large for the network (values overflow float32)"
+        )
+        raise DivergenceError(f"The network's output is not finite: {cause}. {DIVERGENCE_HINT}")
+    return out.numpy()
 
 
 @torch.no_grad()
@@ -146,6 +231,8 @@ class BaseMultiViewClustering(ClusterMixin, TransformerMixin, BaseEstimator):
         "view_sizes": [Interval(Integral, 1, None, closed="left"), "array-like", None],
     }
 
+    #: Method-specific fitted attributes, besides the common ones (what ``load`` may set).
+    _extra_fitted_attributes: tuple = ()
     #: The smallest number of views the method accepts.
     _min_views = 1
     #: Whether the method has soft assignments (``predict_proba``).
@@ -197,6 +284,12 @@ class BaseMultiViewClustering(ClusterMixin, TransformerMixin, BaseEstimator):
         name = type(self).__name__
         shape = getattr(X, "shape", None)
         list_form = isinstance(X, MultiView) or is_list_of_views(X)
+        if (
+            not list_form
+            and isinstance(X, (list, tuple))
+            and any(getattr(e, "shape", None) is not None and len(e.shape) >= 2 for e in X)
+        ):
+            check_views(X)  # a list mixing views and non-views: its error names them
         if list_form or (shape is not None and not isinstance(X, list) and len(shape) in (3, 4)):
             if list_form and self.view_sizes is not None:
                 raise ValueError(
@@ -210,6 +303,7 @@ class BaseMultiViewClustering(ClusterMixin, TransformerMixin, BaseEstimator):
                     del self.feature_names_in_
         else:
             check_not_list_of_1d(X)
+            check_not_complex(X, "X")
             try:
                 arr = validate_data(
                     self,
@@ -250,20 +344,71 @@ class BaseMultiViewClustering(ClusterMixin, TransformerMixin, BaseEstimator):
     def fit(self, X, y=None):
         """Fit the model on the views of X.
 
+        The fit is atomic: if it raises — bad input, a diverged training
+        (:class:`~skmvc.exceptions.DivergenceError`) or ``KeyboardInterrupt`` (Ctrl-C) — the
+        estimator is left exactly as it was before the call (unfitted, or with its previous
+        model intact).
+
         Parameters
         ----------
         X : list of array-like, MultiView, or array-like of shape (n_samples, n_features)
             The views (see :func:`skmvc.multiview.check_views` for the accepted forms).
-        y : Ignored
-            Not used; accepted so pipelines and searches can pass labels for scoring.
+        y : None or array-like of shape (n_samples,)
+            Not used for fitting; accepted so that pipelines and searches can pass labels for
+            scoring. Its length must match X.
 
         Returns
         -------
         self : object
             The fitted estimator.
+
+        Warns
+        -----
+        skmvc.exceptions.CollapseWarning
+            When the kept fit has empty clusters or one cluster with nearly every sample.
+        skmvc.exceptions.RestartFailedWarning
+            When some of the ``n_init`` restarts diverged and were dropped.
         """
+        before = dict(self.__dict__)
+        try:
+            collapse, failed = self._fit(X, y)
+        except BaseException:
+            self.__dict__.clear()
+            self.__dict__.update(before)
+            raise
+        name = type(self).__name__
+        if failed:
+            warnings.warn(
+                f"{len(failed)} of {self.n_init} restarts of {name} diverged and were "
+                f"dropped (the first: {failed[0]})",
+                RestartFailedWarning,
+                stacklevel=3,
+            )
+        if collapse is not None:
+            warnings.warn(
+                f"{name} collapsed: {collapse} (n_clusters={self.n_clusters}). Try scaling "
+                "each view (skmvc.preprocessing.ViewTransformer), a lower lr, fewer clusters "
+                "or several restarts (n_init).",
+                CollapseWarning,
+                stacklevel=3,
+            )
+        return self
+
+    def _fit(self, X, y):
+        """The body of :meth:`fit`; returns the kept restart's collapse message (or None) and
+        the errors of the restarts that diverged."""
         views = self._validate_views(X, reset=True)
         n_samples = views[0].shape[0]
+        if y is not None:
+            try:
+                n_y = _num_samples(y)
+            except TypeError:
+                n_y = None
+            if n_y != n_samples:
+                raise ValueError(
+                    f"y has {n_y if n_y is not None else 'no'} entries but X has {n_samples} "
+                    "samples. y is not used for fitting, but must match X when given."
+                )
         if n_samples < 2:
             raise ValueError(
                 f"n_samples={n_samples}: training needs at least 2 samples (batch "
@@ -280,23 +425,29 @@ class BaseMultiViewClustering(ClusterMixin, TransformerMixin, BaseEstimator):
             delayed(_fit_one)(self, views, int(seed), device, torch.get_num_threads())
             for seed in seeds
         )
-        losses = np.array([run.loss for run in runs], dtype=float)
-        if np.all(~np.isfinite(losses)):
-            raise FloatingPointError(
-                f"Every restart of {type(self).__name__} ended with a non-finite loss "
-                f"({losses.tolist()}); lower lr or check the scale of the views."
-            )
-        best = runs[int(np.nanargmin(np.where(np.isfinite(losses), losses, np.nan)))]
+        failed = [run.error for run in runs if run.error is not None]
+        ok = [i for i, run in enumerate(runs) if run.error is None]
+        if not ok:
+            if len(runs) == 1:
+                raise failed[0]
+            raise DivergenceError(
+                f"Every one of the {len(runs)} restarts of {type(self).__name__} diverged; "
+                f"the first: {failed[0]}"
+            ) from failed[0]
+        # Prefer restarts that did not collapse; among them, the lowest final loss.
+        healthy = [i for i in ok if runs[i].collapse is None] or ok
+        best = runs[min(healthy, key=lambda i: runs[i].loss)]
         self.module_ = best.module
         self.history_ = best.history
         self.loss_ = best.loss
-        self.init_losses_ = losses
+        self.init_losses_ = np.array([run.loss for run in runs], dtype=float)
+        self.init_collapsed_ = np.array([run.collapse is not None for run in runs])
         self.n_iter_ = len(best.history)
         self.device_ = device
         for key, value in best.extras.items():
             setattr(self, key, value)
-        self.labels_ = self._labels_of(ViewData(views, device))
-        return self
+        self.labels_ = best.labels
+        return best.collapse, failed
 
     # ------------------------------------------------------------------ inference
     def _apply(self, fn, data: ViewData) -> np.ndarray:
@@ -306,8 +457,16 @@ class BaseMultiViewClustering(ClusterMixin, TransformerMixin, BaseEstimator):
         check_is_fitted(self)
         return ViewData(self._validate_views(X, reset=False), self.device_)
 
+    def _module_labels(self, module, data: ViewData) -> np.ndarray:
+        """Cluster labels of ``data`` under ``module`` (the trained network of a restart)."""
+        return (
+            apply_module(self._soft_assignments, module, data, self.batch_size)
+            .argmax(axis=1)
+            .astype(np.int64)
+        )
+
     def _labels_of(self, data: ViewData) -> np.ndarray:
-        return self._apply(self._soft_assignments, data).argmax(axis=1).astype(np.int64)
+        return self._module_labels(self.module_, data)
 
     def predict(self, X):
         """Cluster labels of the samples of X.
@@ -425,12 +584,22 @@ class BaseMultiViewClustering(ClusterMixin, TransformerMixin, BaseEstimator):
         """Save the fitted model without pickle: parameters, weights and fitted attributes.
 
         The file is read back by :meth:`load` with ``torch.load(weights_only=True)``, so
-        loading a shared model cannot run code. Parameters must be plain values (a custom
-        ``encoder_factory`` cannot be saved this way: use pickle or joblib for such models).
+        loading a shared model cannot run code, and it carries a SHA-256 checksum of its
+        content, so a damaged file is refused rather than loaded. Parameters must be plain
+        values (a custom ``encoder_factory`` cannot be saved this way: use pickle or joblib
+        for such models, and unpickle only files you trust).
 
         Parameters
         ----------
         path : str or path-like or file-like
+
+        Notes
+        -----
+        Format version 2 (this version): a dict with ``format``, ``format_version``,
+        ``sha256`` and ``content``, the bytes of a ``torch.save`` of the estimator's class
+        name, parameters, weights, fitted attributes and history. :meth:`load` reads
+        versions 1 (no checksum, read with a warning) and 2, and refuses newer versions with
+        a message to upgrade skmvc.
         """
         check_is_fitted(self)
         params = self.get_params(deep=False)
@@ -441,9 +610,7 @@ class BaseMultiViewClustering(ClusterMixin, TransformerMixin, BaseEstimator):
                     "joblib to save this model."
                 )
         arrays, values = self._fitted_state()
-        payload = {
-            "format": _FORMAT,
-            "format_version": _FORMAT_VERSION,
+        content = {
             "estimator": type(self).__name__,
             "params": {
                 k: (str(v) if isinstance(v, torch.device) else v) for k, v in params.items()
@@ -453,7 +620,23 @@ class BaseMultiViewClustering(ClusterMixin, TransformerMixin, BaseEstimator):
             "values": values,
             "history": [_plain_row(row) for row in self.history_],
         }
-        torch.save(payload, path)
+        buffer = io.BytesIO()
+        torch.save(content, buffer)
+        raw = buffer.getvalue()
+        torch.save(
+            {
+                "format": _FORMAT,
+                "format_version": _FORMAT_VERSION,
+                "sha256": hashlib.sha256(raw).hexdigest(),
+                "content": torch.frombuffer(bytearray(raw), dtype=torch.uint8),
+            },
+            path,
+        )
+
+    @classmethod
+    def _fitted_attribute_names(cls) -> frozenset:
+        """The fitted attributes the class declares (what :meth:`load` may set)."""
+        return _COMMON_FITTED | frozenset(cls._extra_fitted_attributes)
 
     @classmethod
     def load(cls, path, device="auto"):
@@ -469,37 +652,95 @@ class BaseMultiViewClustering(ClusterMixin, TransformerMixin, BaseEstimator):
         -------
         estimator : BaseMultiViewClustering
             A fitted estimator of the saved class.
+
+        Raises
+        ------
+        skmvc.exceptions.ModelFileError
+            When the file is damaged (truncated, or its checksum does not match), foreign,
+            of a newer format version, or holds anything the estimator class does not
+            declare. A ``ValueError``.
+        TypeError
+            When ``cls`` is a method class and the file holds another method.
         """
-        payload = torch.load(path, map_location="cpu", weights_only=True)
+        where = path if isinstance(path, (str, os.PathLike)) else "the given file object"
+
+        def bad(what):
+            return ModelFileError(f"{str(where)!r} is not a valid skmvc model file: {what}.")
+
+        payload = _torch_load(path, bad)
         if not isinstance(payload, dict) or payload.get("format") != _FORMAT:
-            raise ValueError(f"{path!r} is not a model saved by skmvc's save().")
-        if payload["format_version"] > _FORMAT_VERSION:
-            raise ValueError(
-                f"{path!r} uses format version {payload['format_version']}; this skmvc reads "
+            raise bad("it was not written by skmvc's save()")
+        version = payload.get("format_version")
+        if not isinstance(version, int):
+            raise bad("it has no format version")
+        if version > _FORMAT_VERSION:
+            raise ModelFileError(
+                f"{str(where)!r} uses skmvc model format version {version}; this skmvc reads "
                 f"up to version {_FORMAT_VERSION}. Upgrade skmvc."
             )
-        name = payload["estimator"]
-        klass = _ESTIMATORS.get(name)
+        if version == 1:
+            warnings.warn(
+                f"{str(where)!r} uses skmvc model format version 1, which has no checksum; "
+                "save it again to add one.",
+                UserWarning,
+                stacklevel=2,
+            )
+            content = payload
+        else:
+            raw = payload.get("content")
+            if not isinstance(raw, torch.Tensor) or raw.dtype != torch.uint8:
+                raise bad("its content is missing")
+            raw = raw.numpy().tobytes()
+            if hashlib.sha256(raw).hexdigest() != payload.get("sha256"):
+                raise bad("its checksum does not match its content (the file is damaged)")
+            content = _torch_load(io.BytesIO(raw), bad)
+        if not isinstance(content, dict):
+            raise bad("its content is not a model")
+
+        name = content.get("estimator")
+        klass = _ESTIMATORS.get(name) if isinstance(name, str) else None
         if klass is None:
-            raise ValueError(f"{path!r} holds an unknown estimator {name!r}.")
+            raise bad(f"it holds an unknown estimator {name!r}")
         if cls is not BaseMultiViewClustering and not issubclass(klass, cls):
-            raise TypeError(f"{path!r} holds a {name}, not a {cls.__name__}.")
-        est = klass(**payload["params"])
-        values = dict(payload["values"])
-        for key, value in values.items():
-            setattr(est, key, value)
-        if "feature_names_in_" in values:
-            est.feature_names_in_ = np.asarray(values["feature_names_in_"], dtype=object)
-        for key, tensor in payload["arrays"].items():
-            setattr(est, key, tensor.numpy())
-        est.view_shapes_ = tuple(tuple(s) for s in est.view_shapes_)
-        est.n_features_per_view_ = tuple(est.n_features_per_view_)
+            raise TypeError(f"{str(where)!r} holds a {name}, not a {cls.__name__}.")
+        try:
+            est = klass(**content["params"])
+            est._validate_params()
+            allowed = klass._fitted_attribute_names()
+            values, arrays = dict(content["values"]), dict(content["arrays"])
+            unknown = sorted((set(values) | set(arrays)) - allowed)
+            if unknown:
+                raise bad(f"it sets attributes that {name} does not declare: {unknown}")
+            for key, value in values.items():
+                setattr(est, key, value)
+            if "feature_names_in_" in values:
+                est.feature_names_in_ = np.asarray(values["feature_names_in_"], dtype=object)
+            for key, tensor in arrays.items():
+                setattr(est, key, tensor.numpy())
+            est.view_shapes_ = tuple(tuple(int(d) for d in s) for s in est.view_shapes_)
+            est.n_features_per_view_ = tuple(est.n_features_per_view_)
+            module = est._build_module(est.view_shapes_, torch.Generator().manual_seed(0))
+            module.load_state_dict(content["state_dict"])
+            history = History(content["history"])
+        except ModelFileError:
+            raise
+        except (KeyError, TypeError, ValueError, AttributeError, RuntimeError) as exc:
+            raise bad(f"its content does not fit {name} ({type(exc).__name__}: {exc})") from exc
         est.device_ = resolve_device(device)
-        module = est._build_module(est.view_shapes_, torch.Generator().manual_seed(0))
-        module.load_state_dict(payload["state_dict"])
         est.module_ = module.to(est.device_).eval()
-        est.history_ = History(payload["history"])
+        est.history_ = history
         return est
+
+
+def _torch_load(path, bad):
+    """``torch.load(weights_only=True)`` with every failure turned into ``bad(what)``."""
+    try:
+        return torch.load(path, map_location="cpu", weights_only=True)
+    except FileNotFoundError:
+        raise
+    except Exception as exc:  # truncated, empty, foreign or crafted files fail in many ways
+        detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise bad(f"it cannot be read ({detail[:200]})") from exc
 
 
 def _is_plain(value) -> bool:

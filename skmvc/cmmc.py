@@ -145,7 +145,7 @@ class CMMCClustering(AutoencoderClustering):
     pseudo_labels_ : ndarray of shape (n_samples, n_views)
         The matched pseudo-labels p̂^m used for fine-tuning (empty if ``finetune_epochs=0``).
     n_views_, n_features_in_, n_features_per_view_, view_shapes_, module_, history_, \
-n_iter_, init_losses_, device_
+n_iter_, init_losses_, init_collapsed_, device_
         As in :class:`skmvc.CONANClustering`. ``history_`` has the stages ``pretrain``
         (``reconstruction``), ``contrastive`` (``reconstruction``, ``feature_contrast``,
         ``label_contrast``, ``entropy``) and ``finetune`` (``cross_entropy``).
@@ -294,6 +294,8 @@ n_iter_, init_losses_, device_
             axis=1,
         )
         module.pseudo_labels = torch.as_tensor(matched, device=data.device)
+
+    _extra_fitted_attributes = ("pseudo_labels_",)
 
     def _fitted_extras(self, module, data, seed):
         pseudo, module.pseudo_labels = module.pseudo_labels, None

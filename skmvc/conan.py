@@ -117,7 +117,7 @@ class CONANClustering(BaseMultiViewClustering):
         the same labels on the CPU, whatever ``n_jobs``.
     n_init : int, default=1
         Independent restarts; the one with the lowest final training loss is kept (the
-        paper kept the lowest-loss of 20 runs).
+        paper kept the lowest-loss of 20 runs), preferring restarts that did not collapse.
     n_jobs : int or None, default=None
         Restarts run in parallel through joblib.
     verbose : int, default=0
@@ -149,7 +149,11 @@ class CONANClustering(BaseMultiViewClustering):
         The training loss (Eq. 9) of the kept restart, evaluated on the training data with
         the network in eval mode (``loss_ == -score(X_train)``).
     init_losses_ : ndarray of shape (n_init,)
-        Final training loss of each restart.
+        Final training loss of each restart (NaN for a restart that diverged and was
+        dropped with a :class:`~skmvc.exceptions.RestartFailedWarning`).
+    init_collapsed_ : ndarray of shape (n_init,), dtype bool
+        Whether each restart collapsed (empty clusters, or one cluster with nearly every
+        sample). Restarts that did not collapse are preferred.
     n_iter_ : int
         Number of epochs run.
     device_ : torch.device

@@ -126,7 +126,7 @@ class CRRCClustering(AutoencoderClustering):
     cluster_centers_ : ndarray of shape (n_clusters, feature_dim)
         k-means centroids of the L2-normalised H of the training data.
     labels_, n_views_, n_features_in_, n_features_per_view_, view_shapes_, module_, \
-n_iter_, init_losses_, device_
+n_iter_, init_losses_, init_collapsed_, device_
         As in :class:`skmvc.CONANClustering`. ``history_`` has the stages ``pretrain``
         (``reconstruction``) and ``train`` (``reconstruction``, ``contrast`` — the one with
         R̂^v —, ``view_contrast``).
@@ -263,6 +263,8 @@ n_iter_, init_losses_, device_
     def _stages_after_pretraining(self, module, data, seed):
         return [("train", self.max_epochs, self._objective, None)]
 
+    _extra_fitted_attributes = ("cluster_centers_",)
+
     def _fitted_extras(self, module, data, seed):
         """Eq. 14: k-means on the normalised H of the training data; keep the centroids."""
         h = apply_module(self._embedding, module, data, self.batch_size)
@@ -280,8 +282,8 @@ n_iter_, init_losses_, device_
         h = F.normalize(module.global_representation(batch.views), dim=1)
         return torch.cdist(h, module.centroids).argmin(dim=1)
 
-    def _labels_of(self, data):
-        return self._apply(self._nearest_centroid, data).astype(np.int64)
+    def _module_labels(self, module, data):
+        return apply_module(self._nearest_centroid, module, data, self.batch_size).astype(np.int64)
 
 
 def _normalise(x: np.ndarray) -> np.ndarray:

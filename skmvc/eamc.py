@@ -125,7 +125,7 @@ class EAMCClustering(BaseMultiViewClustering):
         set after training. Prediction uses these fixed weights, so a sample's label does
         not depend on the rest of its batch.
     labels_, n_views_, n_features_in_, n_features_per_view_, view_shapes_, module_, \
-n_iter_, init_losses_, device_
+n_iter_, init_losses_, init_collapsed_, device_
         As in :class:`skmvc.CONANClustering`.
     history_ : skorch.history.History
         Per epoch: ``loss`` (the generator side's total), ``ddc_1``, ``ddc_2_flipped``,
@@ -302,6 +302,8 @@ n_iter_, init_losses_, device_
                 },
             )
         ]
+
+    _extra_fitted_attributes = ("view_weights_",)
 
     def _fitted_extras(self, module, data, seed):
         """Fix the attention's weights to their mean over the training set."""

@@ -216,8 +216,26 @@ def check_not_list_of_1d(X) -> None:
         )
 
 
+def check_not_complex(X, where: str) -> None:
+    """Raise a short ``ValueError`` for complex-valued input (scikit-learn's own message
+    prints the whole array)."""
+    dtypes = getattr(X, "dtypes", None)  # pandas
+    dtypes = list(dtypes) if dtypes is not None else [getattr(X, "dtype", None)]
+    for dtype in dtypes:
+        try:
+            is_complex = dtype is not None and np.issubdtype(dtype, np.complexfloating)
+        except TypeError:  # a pandas extension dtype
+            is_complex = False
+        if is_complex:
+            raise ValueError(
+                f"Complex data not supported in {where} (dtype {dtype}). Pass real "
+                "features, e.g. the real and imaginary parts, or the magnitude and phase."
+            )
+
+
 def _check_one_view(view, v: int):
     """Validate one view; returns a float32 ndarray (2-D or 4-D) or a float32 CSR matrix."""
+    check_not_complex(view, f"View {v}")
     shape = getattr(view, "shape", None)
     ndim = len(shape) if shape is not None else None
     try:
@@ -285,11 +303,16 @@ def check_views(X, *, view_sizes=None, min_views: int = 1):
         raw = list(X)
         from_list = True
     elif isinstance(X, (list, tuple)) and len(X) > 0 and any(_is_view_like(v) for v in X):
-        bad = [v for v, e in enumerate(X) if not _is_view_like(e)]
+        bad = ", ".join(
+            f"view {v} has shape {tuple(getattr(e, 'shape', ()))}"
+            if hasattr(e, "shape")
+            else f"view {v} is a {type(e).__name__}"
+            for v, e in enumerate(X)
+            if not _is_view_like(e)
+        )
         raise TypeError(
-            f"Some elements of the list are views and some are not (elements {bad} have no "
-            "2-D shape). Pass a list of views, each an array of shape (n_samples, ...)."
-            + _LIST_HINT
+            f"Every view must be an array of shape (n_samples, n_features) or an image array, "
+            f"but {bad}. Reshape a single-feature view with view.reshape(-1, 1)."
         )
     else:
         raw = None
@@ -308,6 +331,7 @@ def check_views(X, *, view_sizes=None, min_views: int = 1):
         if shape is not None and len(shape) in (3, 4):
             views = [_check_one_view(X, 0)]
         else:
+            check_not_complex(X, "X")
             try:
                 arr = check_array(X, accept_sparse="csr", dtype=np.float32, ensure_all_finite=True)
             except (ValueError, TypeError) as exc:

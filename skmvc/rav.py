@@ -132,7 +132,7 @@ class RAVClustering(AutoencoderClustering):
         The view-aware weights W (rows sum to one; larger for closer views), averaged over
         the batches of the training set after training.
     labels_, n_views_, n_features_in_, n_features_per_view_, view_shapes_, module_, \
-n_iter_, init_losses_, device_
+n_iter_, init_losses_, init_collapsed_, device_
         As in :class:`skmvc.CONANClustering`. ``history_`` has the stages ``pretrain``
         (``reconstruction``) and ``train`` (``reconstruction``, ``label_contrast``,
         ``entropy``, ``relation``).
@@ -255,6 +255,8 @@ n_iter_, init_losses_, device_
 
     def _stages_after_pretraining(self, module, data, seed):
         return [("train", self.max_epochs, self._objective, None)]
+
+    _extra_fitted_attributes = ("view_weights_",)
 
     def _fitted_extras(self, module, data, seed):
         """W averaged over the batches of the training set (weighted by batch size)."""

@@ -199,7 +199,16 @@ def build_encoders(
                     f"got {type(enc).__name__}."
                 )
         elif len(shape) == 3:
-            enc = cnn(shape)
+            try:
+                enc = cnn(shape)
+                output_size(enc, shape)
+            except RuntimeError as exc:
+                raise ValueError(
+                    f"View {v}: image samples of shape {shape} are too small for the built-in "
+                    "CNN encoder (its convolutions and poolings need larger images; 28×28 "
+                    "works). Flatten the view to vectors (view.reshape(n_samples, -1)) or "
+                    "pass encoder_factory."
+                ) from exc
         else:
             enc = MLP(shape[0], mlp_layers)
         encoders.append(enc)

@@ -1,0 +1,66 @@
+"""Warnings and errors specific to skmvc.
+
+Each is a subclass of a built-in type (``UserWarning``, ``FloatingPointError``,
+``ValueError``), so code that catches the general type keeps working.
+"""
+
+from __future__ import annotations
+
+__all__ = ["CollapseWarning", "DivergenceError", "ModelFileError", "RestartFailedWarning"]
+
+
+class CollapseWarning(UserWarning):
+    """A fitted clustering has empty clusters, or one cluster holds nearly every sample.
+
+    Raised as a warning after ``fit`` (the model is kept, so you can inspect it). Likely
+    causes: a learning rate that is too large, unscaled views, or more clusters than the data
+    support. Scale each view (:class:`skmvc.preprocessing.ViewTransformer`), lower ``lr``, or
+    use several restarts (``n_init``): restarts that did not collapse are preferred.
+
+    Examples
+    --------
+    >>> from skmvc.exceptions import CollapseWarning
+    >>> issubclass(CollapseWarning, UserWarning)
+    True
+    """
+
+
+class RestartFailedWarning(UserWarning):
+    """One of the ``n_init`` restarts diverged and was dropped; the others were kept.
+
+    Examples
+    --------
+    >>> from skmvc.exceptions import RestartFailedWarning
+    >>> issubclass(RestartFailedWarning, UserWarning)
+    True
+    """
+
+
+class DivergenceError(FloatingPointError):
+    """Training produced a non-finite loss or non-finite weights.
+
+    The message names the method, the stage and the epoch, and the likely causes (a
+    learning rate that is too large, views that are not scaled). The estimator is left as it
+    was before ``fit``.
+
+    Examples
+    --------
+    >>> from skmvc.exceptions import DivergenceError
+    >>> issubclass(DivergenceError, FloatingPointError)
+    True
+    """
+
+
+class ModelFileError(ValueError):
+    """A file given to :meth:`skmvc.BaseMultiViewClustering.load` is not a valid model file.
+
+    It is damaged (truncated, bytes changed: the checksum does not match), foreign (not
+    written by ``save``), of a newer format version, or holds content the estimator class
+    does not declare. The message names the file and what is wrong.
+
+    Examples
+    --------
+    >>> from skmvc.exceptions import ModelFileError
+    >>> issubclass(ModelFileError, ValueError)
+    True
+    """
