@@ -6,27 +6,39 @@
   ``.mat`` file;
 - ``skmvc benchmark --methods ... --datasets ...``: the metrics, fit time and peak memory of
   methods on benchmark sets, mean ± std over seeds.
+
+``fit`` and ``benchmark`` take ``--set NAME=VALUE`` for any estimator parameter and
+``--epochs N``, a cap on every training stage. Progress bars (one per stage, with the loss
+and an ETA) go to stderr unless ``--quiet``. A user error (missing file, bad format, unknown
+method, parameter or data set) prints one line and exits with 2, never a traceback.
 """
 
 from __future__ import annotations
 
 import argparse
+import ast
 import json
 import sys
 import time
+import warnings
 from pathlib import Path
 
 import numpy as np
-from sklearn.cluster import KMeans
-from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import MinMaxScaler
 
 from . import __version__
-from ._benchmark import IMAGE_SETS, METHODS, load_dataset, method_params, run_one
-from .conan import CONANClustering
+from ._benchmark import (
+    BASELINE,
+    IMAGE_SETS,
+    METHODS,
+    kmeans_baseline,
+    load_dataset,
+    method_params,
+    run_one,
+)
 from .datasets import load_handwritten, load_mat, load_npz
 from .metrics import clustering_report
-from .preprocessing import ViewConcatenator, ViewTransformer
+from .preprocessing import ViewTransformer
 
 __all__ = ["main"]
 
@@ -49,6 +61,16 @@ def _format_table(rows: list[dict]) -> str:
     )
 
 
+#: The demo's deep method and its schedule (see ``docs/benchmarks.md``, "The demo").
+DEMO_METHOD = "crrc"
+DEMO_SCHEDULE = {"pretrain_epochs": 10, "max_epochs": 10}
+
+
+def _stage_epochs(est) -> str:
+    values = est.get_params()
+    return " + ".join(str(values[k]) for k in _EPOCH_PARAMS if k in values) + " epochs"
+
+
 def _demo(args) -> int:
     data = load_handwritten()
     views, y = data.views, data.target
@@ -56,23 +78,24 @@ def _demo(args) -> int:
     print(
         f"UCI Handwritten: {len(y)} samples, {len(views)} views "
         f"({', '.join(str(v.shape[1]) for v in views)} features), 10 classes "
-        "(views min-max scaled)"
+        "(views min-max scaled). Labels are used only to score the two clusterings.",
+        flush=True,
+    )
+    schedule = DEMO_SCHEDULE if args.method == DEMO_METHOD else {}
+    deep = make_estimator(
+        args.method,
+        dict(
+            n_clusters=10,
+            device=args.device,
+            random_state=args.seed,
+            verbose=args.verbose,
+            **schedule,
+        ),
+        epochs=args.epochs,
     )
     models = [
-        (
-            "k-means (concatenated views)",
-            make_pipeline(ViewConcatenator(), KMeans(10, n_init=10, random_state=args.seed)),
-        ),
-        (
-            f"CONAN ({args.epochs} epochs)",
-            CONANClustering(
-                10,
-                max_epochs=args.epochs,
-                device=args.device,
-                random_state=args.seed,
-                verbose=args.verbose,
-            ),
-        ),
+        ("k-means on the concatenated views", kmeans_baseline(10, args.seed)),
+        (f"{type(deep).__name__} ({_stage_epochs(deep)})", deep),
     ]
     rows = []
     for name, model in models:
@@ -98,13 +121,16 @@ def _fit(args) -> int:
     views = data.views
     if args.scale == "minmax":
         views = ViewTransformer(MinMaxScaler()).fit_transform(views)
-    params = {} if args.epochs is None else {"max_epochs": args.epochs}
-    est = METHODS[args.method](
-        args.n_clusters,
-        device=args.device,
-        random_state=args.seed,
-        verbose=args.verbose,
-        **params,
+    est = make_estimator(
+        args.method,
+        dict(
+            n_clusters=args.n_clusters,
+            device=args.device,
+            random_state=args.seed,
+            verbose=args.verbose,
+        ),
+        args.set,
+        args.epochs,
     )
     start = time.perf_counter()
     labels = est.fit_predict(views)
@@ -127,6 +153,13 @@ def _fit(args) -> int:
 
 
 def _benchmark(args) -> int:
+    sets = parse_sets(args.set)
+    reserved = sorted(set(sets) & {"n_clusters", "random_state", "device", "verbose"})
+    if reserved:
+        raise ValueError(
+            f"--set {reserved[0]}: the benchmark sets it itself (the number of classes, "
+            "--seeds, --device, --quiet / --verbose)."
+        )
     results = []
     header = ["method", "data", "n", "ACC", "NMI", "purity", "ARI", "fit (s)", "peak MB"]
     rows = []
@@ -136,9 +169,15 @@ def _benchmark(args) -> int:
             views, y = load_dataset(
                 dataset, args.data_dir, images=images, n_samples=args.n_samples
             )
-            params = method_params(method, dataset, args.profile)
-            if args.max_epochs is not None:
-                params["max_epochs"] = args.max_epochs
+            if method == BASELINE:
+                params = {}
+            else:
+                profile = method_params(method, dataset, args.profile)
+                # The whole configuration is validated before any fit.
+                checked = make_estimator(
+                    method, {**profile, "n_clusters": len(np.unique(y))}, args.set, args.epochs
+                )
+                params = {**profile, **sets, **_capped(checked, args.epochs)}
             runs = [
                 run_one(method, views, y, params, seed, args.device, args.verbose)
                 for seed in range(args.seeds)
@@ -182,9 +221,86 @@ def _benchmark(args) -> int:
     return 0
 
 
+def parse_sets(items) -> dict:
+    """``["lr=0.01", "encoder_layers=(64, 32)", "device=cpu"]`` -> a dict of parameters;
+    values are Python literals where they parse as one, else strings."""
+    params = {}
+    for item in items or ():
+        name, sep, value = item.partition("=")
+        if not sep or not name.strip():
+            raise ValueError(f"--set {item!r}: expected NAME=VALUE, e.g. --set lr=0.01.")
+        try:
+            params[name.strip()] = ast.literal_eval(value)
+        except (ValueError, SyntaxError):
+            params[name.strip()] = value
+    return params
+
+
+_EPOCH_PARAMS = ("pretrain_epochs", "max_epochs", "finetune_epochs")
+
+
+def _capped(est, epochs) -> dict:
+    """The estimator's stage-epoch parameters capped at ``epochs`` (``{}`` for no cap)."""
+    if epochs is None:
+        return {}
+    values = est.get_params()
+    return {k: min(int(values[k]), epochs) for k in _EPOCH_PARAMS if k in values}
+
+
+def make_estimator(method: str, params: dict, sets=None, epochs=None):
+    """The estimator of ``method`` with ``params``, the ``--set`` items and every stage's
+    epochs capped at ``epochs``, validated by the estimator's own constraints."""
+    cls = METHODS[method]
+    extra = parse_sets(sets)
+    valid = cls().get_params()
+    unknown = sorted(set(extra) - set(valid))
+    if unknown:
+        raise ValueError(
+            f"--set {unknown[0]}: {cls.__name__} has no parameter {unknown[0]!r}. Its "
+            f"parameters: {', '.join(sorted(valid))}."
+        )
+    if epochs is not None and epochs < 1:
+        raise ValueError(f"--epochs must be >= 1, got {epochs}.")
+    est = cls(**{**params, **extra})
+    est.set_params(**_capped(est, epochs))
+    est._validate_params()  # sklearn's InvalidParameterError is a ValueError
+    return est
+
+
+def _add_common(parser, *, sets: bool = True) -> None:
+    """Options shared by the subcommands."""
+    if sets:
+        parser.add_argument(
+            "--set",
+            action="append",
+            default=[],
+            metavar="NAME=VALUE",
+            help="any estimator parameter, e.g. --set lr=0.01 --set encoder_layers=(64,32)",
+        )
+    parser.add_argument("--device", default="auto", help="torch device: auto, cpu, cuda[:i]")
+    parser.add_argument(
+        "-v",
+        "--verbose",
+        action="store_const",
+        const=2,
+        default=1,
+        help="also a line per epoch (progress bars are on by default, on stderr)",
+    )
+    parser.add_argument(
+        "-q", "--quiet", dest="verbose", action="store_const", const=0, help="no progress bars"
+    )
+
+
+class _Parser(argparse.ArgumentParser):
+    """An argument parser whose errors are one line on stderr (exit code 2)."""
+
+    def error(self, message):
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``skmvc`` command."""
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="skmvc", description="Deep multi-view clustering estimators for scikit-learn."
     )
     parser.add_argument("--version", action="version", version=f"skmvc {__version__}")
@@ -192,37 +308,51 @@ def build_parser() -> argparse.ArgumentParser:
     demo = sub.add_parser(
         "demo", help="cluster the bundled Handwritten data set and print a metrics table"
     )
-    demo.add_argument("--epochs", type=int, default=30, help="CONAN training epochs (30)")
-    demo.add_argument("--device", default="auto", help="torch device: auto, cpu, cuda[:i]")
-    demo.add_argument("--seed", type=int, default=0, help="random_state (0)")
     demo.add_argument(
-        "-v",
-        "--verbose",
-        action="count",
-        default=0,
-        help="progress bars (-v) and a line per epoch (-vv)",
+        "--method",
+        choices=sorted(METHODS),
+        default=DEMO_METHOD,
+        help=f"the deep method compared with k-means ({DEMO_METHOD})",
     )
+    demo.add_argument(
+        "--epochs",
+        type=int,
+        default=None,
+        help=f"cap on every training stage's epochs (default: {DEMO_SCHEDULE})",
+    )
+    demo.add_argument("--seed", type=int, default=0, help="random_state (0)")
+    _add_common(demo, sets=False)
     demo.set_defaults(func=_demo)
 
     fit = sub.add_parser("fit", help="cluster the views of a .npz or .mat file")
     fit.add_argument("file", type=Path, help=".npz with X0..X{V-1} (and y), or a .mat file")
     fit.add_argument("--method", choices=sorted(METHODS), required=True)
     fit.add_argument("--n-clusters", type=int, required=True)
-    fit.add_argument("--epochs", type=int, default=None, help="max_epochs (method default)")
+    fit.add_argument(
+        "--epochs",
+        type=int,
+        default=None,
+        help="cap on every training stage's epochs (default: the method's schedule)",
+    )
     fit.add_argument(
         "--scale",
         choices=["none", "minmax"],
-        default="none",
-        help="per-view scaling before fitting (none)",
+        default="minmax",
+        help="per-view scaling before fitting (minmax, as the user guide recommends)",
     )
-    fit.add_argument("--device", default="auto")
     fit.add_argument("--seed", type=int, default=0)
     fit.add_argument("-o", "--output", type=Path, help="labels file (.npy, else text)")
-    fit.add_argument("-v", "--verbose", action="count", default=0)
+    _add_common(fit)
     fit.set_defaults(func=_fit)
 
     bench = sub.add_parser("benchmark", help="metrics, time and memory on benchmark sets")
-    bench.add_argument("--methods", nargs="+", choices=sorted(METHODS), required=True)
+    bench.add_argument(
+        "--methods",
+        nargs="+",
+        choices=[*sorted(METHODS), BASELINE],
+        required=True,
+        help=f"methods to run; {BASELINE} is k-means on the concatenated views",
+    )
     bench.add_argument(
         "--datasets",
         nargs="+",
@@ -233,19 +363,31 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--profile", choices=["quick", "paper"], default="quick")
     bench.add_argument("--seeds", type=int, default=1)
     bench.add_argument("--n-samples", type=int, default=None, help="random subset size")
-    bench.add_argument("--max-epochs", type=int, default=None, help="override max_epochs")
-    bench.add_argument("--device", default="auto")
+    bench.add_argument(
+        "--epochs", type=int, default=None, help="cap on every training stage's epochs"
+    )
     bench.add_argument("-o", "--output", type=Path, help="write all runs as JSON")
-    bench.add_argument("-v", "--verbose", action="count", default=0)
+    _add_common(bench)
     bench.set_defaults(func=_benchmark)
     return parser
+
+
+def _show_warning(message, category, filename, lineno, file=None, line=None):
+    """Warnings (a collapsed fit, a dropped restart) as one line on stderr."""
+    print(f"skmvc: warning: {category.__name__}: {message}", file=sys.stderr)
 
 
 def main(argv: list[str] | None = None) -> int:
     """Run the command line with ``argv`` (default: ``sys.argv[1:]``); returns the exit code."""
     args = build_parser().parse_args(argv)
     try:
-        return args.func(args)
-    except ValueError as exc:
-        print(f"skmvc: error: {exc}", file=sys.stderr)
+        with warnings.catch_warnings():
+            warnings.showwarning = _show_warning
+            return args.func(args)
+    except (ValueError, TypeError, OSError) as exc:  # FileNotFoundError is an OSError
+        message = " ".join(str(exc).split()) or type(exc).__name__
+        print(f"skmvc: error: {message}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        print("skmvc: interrupted", file=sys.stderr)
+        return 130

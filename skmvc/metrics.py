@@ -128,14 +128,37 @@ def clustering_report(y_true, y_pred, *, average_method: str = "arithmetic") -> 
     }
 
 
-#: Scorers by name, each calling the estimator's ``predict``. Use them (or their names via
-#: :func:`get_scorer`) as ``scoring=`` in ``GridSearchCV`` / ``cross_validate``.
-SCORERS = {
-    "clustering_accuracy": make_scorer(clustering_accuracy, response_method="predict"),
-    "purity": make_scorer(purity_score, response_method="predict"),
-    "nmi": make_scorer(normalized_mutual_info_score, response_method="predict"),
-    "ari": make_scorer(adjusted_rand_score, response_method="predict"),
-}
+class _ScorerDict(dict):
+    """The scorers by canonical name; a lookup also accepts the aliases
+    (``SCORERS["accuracy"]`` is the matched clustering accuracy), while iterating — as
+    ``scoring=SCORERS`` does — yields each scorer once."""
+
+    def __missing__(self, key):
+        if key in _ALIASES:
+            return self[_ALIASES[key]]
+        raise KeyError(
+            f"Unknown clustering scorer {key!r}. Valid names: {sorted(self)} "
+            f"(aliases: {sorted(_ALIASES)})."
+        )
+
+    def __contains__(self, key):
+        return dict.__contains__(self, key) or key in _ALIASES
+
+
+#: Scorers by name, each calling the estimator's ``predict``. Use the dict itself as
+#: ``scoring=SCORERS`` (all four at once) or one entry, ``scoring=SCORERS["accuracy"]``.
+#: Aliases (``"accuracy"``, ``"acc"``, ``"adjusted_rand_score"``, ...) work for lookups.
+#:
+#: Never pass ``scoring="accuracy"`` (a string) to scikit-learn: that is classification
+#: accuracy on raw cluster ids, which are arbitrary, not the matched accuracy.
+SCORERS = _ScorerDict(
+    {
+        "clustering_accuracy": make_scorer(clustering_accuracy, response_method="predict"),
+        "purity": make_scorer(purity_score, response_method="predict"),
+        "nmi": make_scorer(normalized_mutual_info_score, response_method="predict"),
+        "ari": make_scorer(adjusted_rand_score, response_method="predict"),
+    }
+)
 
 _ALIASES = {
     "accuracy": "clustering_accuracy",
@@ -180,10 +203,7 @@ def get_scorer(name: str):
     >>> get_scorer("acc") is get_scorer("clustering_accuracy")
     True
     """
-    key = _ALIASES.get(name, name)
-    if key not in SCORERS:
-        raise ValueError(
-            f"Unknown clustering scorer {name!r}. Valid names: {get_scorer_names()} "
-            f"(aliases: {sorted(_ALIASES)})."
-        )
-    return SCORERS[key]
+    try:
+        return SCORERS[name]
+    except KeyError as exc:
+        raise ValueError(exc.args[0]) from None

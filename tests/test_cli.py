@@ -1,20 +1,26 @@
+import re
 import subprocess
 import sys
+
+import pytest
 
 from skmvc._cli import main
 
 
 def test_demo_prints_a_metrics_table(capsys):
-    assert main(["demo", "--epochs", "1", "--device", "cpu"]) == 0
-    out = capsys.readouterr().out
+    assert main(["demo", "--epochs", "1", "--device", "cpu", "--quiet"]) == 0
+    captured = capsys.readouterr()
+    out = captured.out
     assert "UCI Handwritten: 2000 samples, 6 views" in out
     lines = out.splitlines()
     header = next(line for line in lines if line.startswith("model"))
     assert header.split() == ["model", "ACC", "NMI", "purity", "ARI", "fit", "(s)"]
-    rows = [line for line in lines if line.startswith(("k-means", "CONAN"))]
+    rows = [line for line in lines if line.startswith(("k-means", "CRRC"))]
     assert len(rows) == 2
+    assert "CRRCClustering (1 + 1 epochs)" in rows[1]  # --epochs caps both stages
     acc = float(rows[0].split()[-5])
     assert 0.5 < acc <= 1.0  # k-means on the scaled views
+    assert captured.err == ""  # --quiet: no progress bars
 
 
 def test_bad_device_is_a_clean_error(capsys):
@@ -84,7 +90,7 @@ def test_benchmark_quick_on_synthetic_data(tmp_path, capsys):
             "blobs",
             "--n-samples",
             "60",
-            "--max-epochs",
+            "--epochs",
             "1",
             "--seeds",
             "2",
@@ -103,3 +109,82 @@ def test_benchmark_quick_on_synthetic_data(tmp_path, capsys):
     run = results[0]["runs"][1]
     assert run["seed"] == 1 and run["epochs"] == 1 and 0 <= run["accuracy"] <= 1
     assert run["peak_rss_mb"] > 0
+
+
+def _blobs_file(tmp_path):
+    import numpy as np
+
+    from skmvc.datasets import make_multiview_blobs
+
+    views, y = make_multiview_blobs(60, 3, view_features=(4, 5), random_state=0)
+    np.savez(tmp_path / "mine.npz", X0=views[0], X1=views[1], y=y)
+    return str(tmp_path / "mine.npz")
+
+
+def test_set_reaches_any_parameter_and_epochs_caps_every_stage(tmp_path, monkeypatch):
+    from skmvc import CMMCClustering
+
+    seen = {}
+    fit = CMMCClustering.fit
+
+    def spy(self, X, y=None):
+        seen.update(self.get_params())
+        return fit(self, X, y)
+
+    monkeypatch.setattr(CMMCClustering, "fit", spy)
+    args = ["fit", _blobs_file(tmp_path), "--method", "cmmc", "--n-clusters", "3", "--quiet"]
+    sets = ["--set", "lr=0.01", "--set", "encoder_layers=(16, 8)", "--set", "feature_dim=4"]
+    assert main([*args, "--epochs", "2", *sets, "--device", "cpu"]) == 0
+    assert seen["pretrain_epochs"] == seen["max_epochs"] == seen["finetune_epochs"] == 2
+    assert seen["lr"] == 0.01 and seen["encoder_layers"] == (16, 8) and seen["feature_dim"] == 4
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["fit", "missing.npz", "--method", "cmmc", "--n-clusters", "3"], "No such file"),
+        (["fit", "{file}", "--method", "nope", "--n-clusters", "3"], "invalid choice: 'nope'"),
+        (
+            ["fit", "{file}", "--method", "cmmc", "--n-clusters", "3", "--set", "foo=1"],
+            "CMMCClustering has no parameter 'foo'",
+        ),
+        (
+            ["fit", "{file}", "--method", "cmmc", "--n-clusters", "3", "--set", "lr=-1"],
+            "'lr' parameter of CMMCClustering",
+        ),
+        (
+            ["fit", "{file}", "--method", "cmmc", "--n-clusters", "3", "--set", "lr"],
+            "expected NAME=VALUE",
+        ),
+        (["fit", "{bad}", "--method", "cmmc", "--n-clusters", "3"], "not a valid .npz file"),
+        (
+            ["benchmark", "--methods", "conan", "--datasets", "nope", "--data-dir", "{dir}"],
+            "No data set 'nope'",
+        ),
+        (
+            ["benchmark", "--methods", "conan", "--datasets", "blobs", "--set", "device=cpu"],
+            "--set device: the benchmark sets it itself",
+        ),
+        (["demo", "--epochs", "0"], "--epochs must be >= 1"),
+    ],
+)
+def test_user_errors_are_one_line_and_exit_2(argv, message, tmp_path, capsys):
+    (tmp_path / "bad.npz").write_text("not an archive")
+    fill = {"file": _blobs_file(tmp_path), "bad": str(tmp_path / "bad.npz"), "dir": str(tmp_path)}
+    argv = [a.format(**fill) for a in argv]
+    try:
+        code = main(argv)
+    except SystemExit as exc:  # argparse's own errors
+        code = exc.code
+    err = capsys.readouterr().err
+    assert code == 2
+    assert message in err
+    assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
+
+
+def test_progress_is_on_by_default_on_stderr(tmp_path, capsys):
+    args = ["fit", _blobs_file(tmp_path), "--method", "crrc", "--n-clusters", "3"]
+    assert main([*args, "--epochs", "2", "--device", "cpu"]) == 0
+    err = capsys.readouterr().err
+    for stage in ("pretrain", "train"):
+        assert re.search(rf"{stage}: 100%.*2/2 \[.*<.*loss=", err), err

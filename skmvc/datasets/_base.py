@@ -78,7 +78,18 @@ def load_npz(path, *, require_labels: bool = True) -> Bunch:
     ([(4, 2), (4, 3)], [0, 1, 2, 3])
     """
     path = Path(path)
-    with np.load(path, allow_pickle=False) as z:
+    try:
+        archive = np.load(path, allow_pickle=False)
+    except (ValueError, OSError, EOFError) as exc:
+        if isinstance(exc, FileNotFoundError):
+            raise
+        raise ValueError(
+            f"{path}: not a valid .npz file of arrays (np.load failed: "
+            f"{str(exc).splitlines()[0][:120] if str(exc) else type(exc).__name__})."
+        ) from exc
+    if not hasattr(archive, "files"):  # a single .npy array saved under a .npz name
+        raise ValueError(f"{path}: holds a single array, not named views X0, X1, ...")
+    with archive as z:
         return _bunch_from_npz(
             z, descr=f"Multi-view data set loaded from {path.name}.", require_labels=require_labels
         )

@@ -1,0 +1,122 @@
+"""Every code block of the README and the docs runs as written.
+
+Python blocks of a file run in order in one namespace (a later block may use what an
+earlier one defined), in a temporary working directory. Command-line blocks are checked
+against the ``skmvc`` parser (every ``skmvc`` / ``python -m skmvc`` line must parse); the
+install lines are exercised by ``.ci/run`` itself.
+"""
+
+from __future__ import annotations
+
+import re
+import shlex
+import textwrap
+import warnings
+from pathlib import Path
+
+import pytest
+
+from skmvc._cli import build_parser
+
+ROOT = Path(__file__).resolve().parents[1]
+DOCUMENTS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.rst"))]
+
+
+def code_blocks(path: Path, language: str) -> list[tuple[int, str]]:
+    """``(first line number, code)`` of each ``language`` block of a Markdown or reST file."""
+    lines = path.read_text(encoding="utf-8").splitlines()
+    blocks = []
+    if path.suffix == ".md":
+        fence = re.compile(rf"^```{language}\s*$")
+        i = 0
+        while i < len(lines):
+            if fence.match(lines[i]):
+                j = i + 1
+                while not lines[j].startswith("```"):
+                    j += 1
+                blocks.append((i + 2, "\n".join(lines[i + 1 : j])))
+                i = j
+            i += 1
+        return blocks
+    directive = re.compile(rf"^(\s*)\.\. code-block:: {language}\s*$")
+    for i, line in enumerate(lines):
+        match = directive.match(line)
+        if not match:
+            continue
+        indent = len(match.group(1))
+        j = i + 1
+        while j < len(lines) and (lines[j].startswith(":", indent + 3) or not lines[j].strip()):
+            j += 1  # options and the blank line after the directive
+        start = j
+        while j < len(lines) and (
+            not lines[j].strip() or len(lines[j]) - len(lines[j].lstrip()) > indent
+        ):
+            j += 1
+        blocks.append((start + 1, textwrap.dedent("\n".join(lines[start:j])).strip("\n")))
+    return blocks
+
+
+def test_code_blocks_are_found():
+    assert len(code_blocks(ROOT / "README.md", "python")) >= 1
+    assert len(code_blocks(ROOT / "docs" / "user_guide.rst", "python")) >= 3
+    assert len(code_blocks(ROOT / "README.md", "bash")) >= 3
+
+
+#: Blocks already run, by their code: the README's quick start is also the docs' front page,
+#: and runs once.
+_RAN: set = set()
+
+
+def run_python_blocks(path: Path) -> None:
+    """Run the file's Python blocks in order in one namespace; a failing block raises an
+    ``AssertionError`` naming the file and the block's line."""
+    blocks = code_blocks(path, "python")
+    namespace: dict = {"__name__": "__docs__"}
+    for line, code in blocks:
+        if code in _RAN and len(blocks) == 1:
+            continue
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            try:
+                exec(compile(code, f"{path.name}:{line}", "exec"), namespace)
+            except Exception as exc:  # the block's location, then the error
+                raise AssertionError(f"{path.name}, block at line {line}: {exc!r}") from exc
+        _RAN.add(code)
+
+
+@pytest.mark.parametrize("path", DOCUMENTS, ids=[p.name for p in DOCUMENTS])
+def test_python_blocks_run(path, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    pytest.importorskip("matplotlib").use("Agg")
+    run_python_blocks(path)
+
+
+def test_a_broken_block_fails(tmp_path):
+    doc = tmp_path / "broken.rst"
+    doc.write_text(
+        "Text\n\n.. code-block:: python\n\n   x = 1\n\n.. code-block:: python\n\n"
+        "   print(views)\n\nMore text\n"
+    )
+    assert [line for line, _ in code_blocks(doc, "python")] == [5, 9]
+    with pytest.raises(AssertionError, match="broken.rst, block at line 9: NameError"):
+        run_python_blocks(doc)
+
+
+@pytest.mark.parametrize("path", DOCUMENTS, ids=[p.name for p in DOCUMENTS])
+def test_command_lines_parse(path):
+    parser = build_parser()
+    for line, code in code_blocks(path, "bash"):
+        for command in code.replace("\\\n", " ").splitlines():
+            command = command.split(" #")[0].strip()
+            for part in command.split("&&"):
+                words = shlex.split(part)
+                if words[:3] == ["python", "-m", "skmvc"]:
+                    args = words[3:]
+                elif words[:1] == ["skmvc"]:
+                    args = words[1:]
+                else:
+                    continue
+                try:
+                    parser.parse_args(args)
+                except SystemExit as exc:
+                    raise AssertionError(f"{path.name}:{line}: {part.strip()!r}") from exc
