@@ -6,6 +6,12 @@ A plain list of views cannot go through ``GridSearchCV`` (scikit-learn would cou
 views as samples); ``skmvc.MultiView`` can. With labels, the accuracy scorer picks the
 setting that best matches the classes; without labels, ``score`` (minus the training loss)
 gives a label-free criterion.
+
+.. warning::
+
+   Pass the scorer object, ``scoring=SCORERS["accuracy"]`` (or ``get_scorer("accuracy")``),
+   never the string ``scoring="accuracy"``: scikit-learn would compute classification
+   accuracy on the raw cluster ids, which are arbitrary names.
 """
 
 # %%
@@ -17,7 +23,7 @@ from sklearn.preprocessing import MinMaxScaler
 
 from skmvc import CONANClustering, MultiView
 from skmvc.datasets import load_handwritten
-from skmvc.metrics import get_scorer
+from skmvc.metrics import SCORERS
 from skmvc.preprocessing import ViewTransformer
 
 views, y = load_handwritten(return_X_y=True)
@@ -27,7 +33,7 @@ if QUICK:
 X = MultiView(views)
 grid = {"contrast_weight": [0.0, 0.01, 0.1]}
 base = CONANClustering(10, max_epochs=epochs(5), random_state=0, device="cpu")
-search = GridSearchCV(base, grid, scoring=get_scorer("accuracy"), cv=3).fit(X, y)
+search = GridSearchCV(base, grid, scoring=SCORERS["accuracy"], cv=3).fit(X, y)
 label_free = GridSearchCV(base, grid, cv=3).fit(X)  # uses score = -loss
 results = pd.DataFrame(
     {

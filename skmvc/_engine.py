@@ -107,6 +107,7 @@ class ViewData(torch.utils.data.Dataset):
     def __init__(self, views: Sequence, device: torch.device) -> None:
         self.device = torch.device(device)
         self.n_samples = int(views[0].shape[0])
+        self._order = None
         self._views = []
         for view in views:
             if sp.issparse(view):
@@ -133,12 +134,61 @@ class ViewData(torch.utils.data.Dataset):
                 views.append(torch.from_numpy(rows).to(self.device))
         return Batch(views, index)
 
-    def batches(self, batch_size: int) -> Iterator[Batch]:
-        """Sequential batches in sample order, none of size one when n >= 2 (inference)."""
+    def batches(self, batch_size: int, order: np.ndarray | None = None) -> Iterator[Batch]:
+        """Batches of near-equal size, none of size one when n >= 2 (inference): in sample
+        order, or along ``order`` (a permutation of the samples) when given."""
         n_chunks = max(1, -(-self.n_samples // batch_size))
         bounds = np.linspace(0, self.n_samples, n_chunks + 1).round().astype(int)
         for start, stop in zip(bounds[:-1], bounds[1:]):
-            yield self.take(torch.arange(int(start), int(stop), device=self.device))
+            if order is None:
+                index = torch.arange(int(start), int(stop), device=self.device)
+            else:
+                index = torch.as_tensor(order[start:stop], device=self.device)
+            yield self.take(index)
+
+    def canonical_order(self) -> np.ndarray:
+        """A pseudo-random order of the samples that depends only on their content, not on
+        the order of the rows: the same rows, permuted, give the same batches.
+
+        Each sample's key is an exact integer hash (64-bit, wrapping) of the bits of its
+        float32 values in every view; samples are sorted by key (ties are identical rows).
+        Losses whose value depends on what shares a batch (contrastive terms) are evaluated
+        in this order, so ``loss_`` and ``score`` do not depend on how the rows are sorted.
+        """
+        if self._order is None:
+            key = np.zeros(self.n_samples, dtype=np.uint64)
+            for v, view in enumerate(self._views):
+                key = _mix(key + _row_hash(view, v))
+            self._order = np.argsort(key, kind="stable")
+        return self._order
+
+
+def _mix(z: np.ndarray) -> np.ndarray:
+    """The splitmix64 finaliser on uint64 arrays (wrapping arithmetic)."""
+    with np.errstate(over="ignore"):
+        z = z + np.uint64(0x9E3779B97F4A7C15)
+        z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+        z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+        return z ^ (z >> np.uint64(31))
+
+
+def _row_hash(view, v: int) -> np.ndarray:
+    """An exact per-row integer hash of a view's float32 values (dense tensor or CSR)."""
+    if isinstance(view, torch.Tensor):
+        bits = view.detach().reshape(view.shape[0], -1).cpu().numpy().view(np.uint32)
+        cols = np.arange(bits.shape[1], dtype=np.uint64)
+        weights = _mix(cols + np.uint64(1_000_003 * (v + 1)))
+        with np.errstate(over="ignore"):
+            return (_mix(bits.astype(np.uint64)) * weights).sum(axis=1, dtype=np.uint64)
+    csr = view.tocsr()
+    data = np.asarray(csr.data, dtype=np.float32).view(np.uint32).astype(np.uint64)
+    weights = _mix(csr.indices.astype(np.uint64) + np.uint64(1_000_003 * (v + 1)))
+    with np.errstate(over="ignore"):
+        terms = _mix(data) * weights
+    out = np.zeros(csr.shape[0], dtype=np.uint64)
+    rows = np.repeat(np.arange(csr.shape[0]), np.diff(csr.indptr))
+    np.add.at(out, rows, terms)
+    return out
 
 
 class _ShuffledBatches:
@@ -274,6 +324,10 @@ class _Progress(Callback):
             self.bar_.write(f"[{row['stage']}] epoch {row['epoch']}: {terms}")
 
     def on_train_end(self, net, **kwargs):
+        if net.history[-1].get("stopped") == "plateau":
+            self.bar_.set_postfix_str(
+                f"loss={net.history[-1, 'loss']:.4g}, stopped early: loss plateaued"
+            )
         self.bar_.close()
         del self.bar_
 
@@ -293,6 +347,14 @@ class Trainer(NeuralNet):
         0 silent, 1 a progress bar per stage, 2 also a line per epoch.
     name : str, default="model"
         The method's name, for error messages.
+    tol : float, default=0.0
+        Relative improvement of a stage's epoch loss that counts as progress.
+    n_iter_no_change : int or None, default=None
+        A stage stops early when its epoch loss has not improved on its best value before
+        the last ``n_iter_no_change`` epochs by more than ``tol`` times that value's
+        magnitude; ``None`` runs every stage for all its epochs. The last row of a stage in
+        the history records why it stopped (``stopped``: ``"plateau"`` or
+        ``"max_epochs"``).
 
     Raises
     ------
@@ -301,7 +363,18 @@ class Trainer(NeuralNet):
         finite, naming the method, the stage and the epoch.
     """
 
-    def __init__(self, module, *, batch_size, device, generator, verbose=0, name="model"):
+    def __init__(
+        self,
+        module,
+        *,
+        batch_size,
+        device,
+        generator,
+        verbose=0,
+        name="model",
+        tol=0.0,
+        n_iter_no_change=None,
+    ):
         super().__init__(
             module=module,
             criterion=torch.nn.Identity,
@@ -314,6 +387,8 @@ class Trainer(NeuralNet):
             verbose=0,
         )
         self.name = name
+        self.tol = tol
+        self.n_iter_no_change = n_iter_no_change
 
     @property
     def _default_callbacks(self):
@@ -363,11 +438,27 @@ class Trainer(NeuralNet):
             stage.on_begin()
         if stage.epochs > 0:
             self.notify("on_train_begin", X=data, y=None)
-            self.fit_loop(data, epochs=stage.epochs)
+            losses = []
+            for _ in range(stage.epochs):
+                self.fit_loop(data, epochs=1)
+                losses.append(self.history[-1, "loss"])
+                if self._plateaued(losses):
+                    break
+            stopped = "plateau" if len(losses) < stage.epochs else "max_epochs"
+            self.history.record("stopped", stopped)
             self.notify("on_train_end", X=data, y=None)
             if not all_finite(self.module_):
                 raise self._diverged("the network's weights are no longer finite")
         return self
+
+    def _plateaued(self, losses: list) -> bool:
+        """Whether the last ``n_iter_no_change`` epoch losses brought no improvement larger
+        than ``tol`` (relative) over the best loss before them."""
+        n = self.n_iter_no_change
+        if n is None or len(losses) <= n:
+            return False
+        best_before = min(losses[:-n])
+        return min(losses[-n:]) > best_before - self.tol * abs(best_before)
 
     def train_step(self, batch: Batch, **fit_params) -> dict:
         """Run each of the stage's steps on the batch; log every named term."""

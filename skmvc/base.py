@@ -114,6 +114,8 @@ def _fit_one(estimator, views, seed: int, device: torch.device, num_threads: int
         generator=generator,
         verbose=estimator.verbose,
         name=type(estimator).__name__,
+        tol=estimator.tol,
+        n_iter_no_change=estimator.n_iter_no_change,
     )
     try:
         for stage in estimator._stages(module, data, seed):
@@ -191,12 +193,16 @@ def apply_module(fn, module, data: ViewData, batch_size: int) -> np.ndarray:
 
 @torch.no_grad()
 def mean_objective(objective, module, data: ViewData, batch_size: int) -> float:
-    """The objective's total averaged over the samples of ``data``, in eval mode."""
+    """The objective's total averaged over the samples of ``data``, in eval mode.
+
+    Batches follow :meth:`ViewData.canonical_order`, so the value does not depend on the
+    order of the rows (contrastive terms depend on what shares a batch).
+    """
     if len(data) < 2:
         raise ValueError(f"The loss needs at least 2 samples, got n_samples={len(data)}.")
     module.eval()
     total, count = 0.0, 0
-    for batch in data.batches(batch_size):
+    for batch in data.batches(batch_size, order=data.canonical_order()):
         n = int(batch.index.numel())
         total += float(objective(module, batch)["loss"]) * n
         count += n
@@ -226,6 +232,8 @@ class BaseMultiViewClustering(ClusterMixin, TransformerMixin, BaseEstimator):
         "device": [str, torch.device],
         "random_state": ["random_state"],
         "n_init": [Interval(Integral, 1, None, closed="left")],
+        "tol": [Interval(Real, 0, None, closed="left")],
+        "n_iter_no_change": [Interval(Integral, 1, None, closed="left"), None],
         "n_jobs": [Integral, None],
         "verbose": ["verbose"],
         "view_sizes": [Interval(Integral, 1, None, closed="left"), "array-like", None],
@@ -515,7 +523,10 @@ class BaseMultiViewClustering(ClusterMixin, TransformerMixin, BaseEstimator):
 
         The loss is evaluated with the network in eval mode, in batches of ``batch_size``,
         and averaged over samples; ``loss_`` is the same quantity on the training data.
-        Use it for label-free model selection.
+        Batches are formed in an order that depends only on the samples' content, so the
+        score does not depend on the order of the rows. Compare scores only between fits
+        of one method with the same loss settings: a loss weight or a batch size changes
+        the scale of the loss.
 
         Parameters
         ----------

@@ -135,7 +135,7 @@ class CMMCClustering(AutoencoderClustering):
         autoencoder per view; its forward must return ``(latent, reconstruction)`` with a
         latent of width ``latent_dim`` and a reconstruction of shape ``(batch, d_v)``
         (flattened). Such modules are not re-initialised.
-    device, random_state, n_init, n_jobs, verbose, view_sizes
+    device, random_state, n_init, n_jobs, verbose, view_sizes, tol, n_iter_no_change
         As in :class:`skmvc.CONANClustering`.
 
     Attributes
@@ -207,6 +207,8 @@ n_iter_, init_losses_, init_collapsed_, device_
         n_jobs=None,
         verbose=0,
         view_sizes=None,
+        tol=1e-3,
+        n_iter_no_change=10,
     ):
         self.n_clusters = n_clusters
         self.pretrain_epochs = pretrain_epochs
@@ -227,6 +229,8 @@ n_iter_, init_losses_, init_collapsed_, device_
         self.n_jobs = n_jobs
         self.verbose = verbose
         self.view_sizes = view_sizes
+        self.tol = tol
+        self.n_iter_no_change = n_iter_no_change
 
     def _build_module(self, view_shapes, generator):
         module = _CMMCNetwork(

@@ -125,6 +125,15 @@ class CONANClustering(BaseMultiViewClustering):
     view_sizes : int, list of int or None, default=None
         How to split a 2-D array X into views (column counts, or a number of near-equal
         blocks). ``None`` keeps a 2-D array as one view.
+    tol : float, default=1e-3
+        Early stopping: the relative improvement of a stage's epoch loss that counts as
+        progress.
+    n_iter_no_change : int or None, default=10
+        Early stopping, on by default: a training stage stops when its epoch loss has not
+        improved by more than ``tol`` (relative) for this many epochs, so the epoch
+        parameters are caps. ``history_`` marks the last epoch of each stage with
+        ``stopped`` (``"plateau"`` or ``"max_epochs"``). ``None`` runs every epoch, as the
+        paper does.
 
     Attributes
     ----------
@@ -215,6 +224,8 @@ class CONANClustering(BaseMultiViewClustering):
         n_jobs=None,
         verbose=0,
         view_sizes=None,
+        tol=1e-3,
+        n_iter_no_change=10,
     ):
         self.n_clusters = n_clusters
         self.max_epochs = max_epochs
@@ -236,6 +247,8 @@ class CONANClustering(BaseMultiViewClustering):
         self.n_jobs = n_jobs
         self.verbose = verbose
         self.view_sizes = view_sizes
+        self.tol = tol
+        self.n_iter_no_change = n_iter_no_change
 
     def _build_module(self, view_shapes, generator):
         layers = self._layer_widths()

@@ -115,7 +115,7 @@ class EAMCClustering(BaseMultiViewClustering):
         Hidden width of the DDC head.
     rel_sigma : float, default=0.15
         Relative kernel bandwidth of the DDC and attention losses.
-    device, random_state, n_init, n_jobs, verbose, view_sizes
+    device, random_state, n_init, n_jobs, verbose, view_sizes, tol, n_iter_no_change
         As in :class:`skmvc.CONANClustering`.
 
     Attributes
@@ -194,6 +194,8 @@ n_iter_, init_losses_, init_collapsed_, device_
         n_jobs=None,
         verbose=0,
         view_sizes=None,
+        tol=1e-3,
+        n_iter_no_change=10,
     ):
         self.n_clusters = n_clusters
         self.max_epochs = max_epochs
@@ -219,6 +221,8 @@ n_iter_, init_losses_, init_collapsed_, device_
         self.n_jobs = n_jobs
         self.verbose = verbose
         self.view_sizes = view_sizes
+        self.tol = tol
+        self.n_iter_no_change = n_iter_no_change
 
     def _build_module(self, view_shapes, generator):
         layers = self._layer_widths()

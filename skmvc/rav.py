@@ -123,7 +123,7 @@ class RAVClustering(AutoencoderClustering):
         *Assumption*: hidden width of the label MLP (``512 → 512 → K``).
     autoencoder_factory : callable or None, default=None
         As in :class:`skmvc.CMMCClustering`.
-    device, random_state, n_init, n_jobs, verbose, view_sizes
+    device, random_state, n_init, n_jobs, verbose, view_sizes, tol, n_iter_no_change
         As in :class:`skmvc.CONANClustering`.
 
     Attributes
@@ -192,6 +192,8 @@ n_iter_, init_losses_, init_collapsed_, device_
         n_jobs=None,
         verbose=0,
         view_sizes=None,
+        tol=1e-3,
+        n_iter_no_change=10,
     ):
         self.n_clusters = n_clusters
         self.pretrain_epochs = pretrain_epochs
@@ -216,6 +218,8 @@ n_iter_, init_losses_, init_collapsed_, device_
         self.n_jobs = n_jobs
         self.verbose = verbose
         self.view_sizes = view_sizes
+        self.tol = tol
+        self.n_iter_no_change = n_iter_no_change
 
     def _build_module(self, view_shapes, generator):
         module = _RAVNetwork(

@@ -30,7 +30,7 @@ def test_variants_log_their_terms_and_predict(params, terms, two_views):
     logged = {
         k
         for k in est.history_[-1]
-        if k not in ("batches", "epoch", "stage", "dur", "loss", "train_batch_count")
+        if k not in ("batches", "epoch", "stage", "dur", "loss", "train_batch_count", "stopped")
     }
     assert logged == terms
     proba = est.predict_proba(views)

@@ -193,3 +193,57 @@ def test_resolve_device():
     assert resolve_device("auto").type in ("cpu", "cuda")
     with pytest.raises(ValueError, match="not a valid torch device"):
         resolve_device("gpu0")
+
+
+def _run_scripted(losses, epochs, **trainer_params):
+    """Run a stage whose epoch loss follows ``losses`` (one value per epoch)."""
+    module = TwoPart()
+    trainer = Trainer(
+        module,
+        batch_size=4,
+        device=torch.device("cpu"),
+        generator=torch.Generator().manual_seed(0),
+        **trainer_params,
+    )
+
+    def scripted(batch):
+        value = losses[min(trainer.stage_epoch_ - 1, len(losses) - 1)]
+        # the parameters take part so that backward works; the value is the scripted one
+        return {"loss": module.a(batch.views[0]).sum() * 0.0 + value}
+
+    opts = {"a": OptimizerSpec(list(module.parameters()), kwargs={"lr": 0.0})}
+    trainer.run_stage(Stage("s", epochs, (Step(scripted, ("a",)),), opts), make_data())
+    return trainer.history
+
+
+def test_a_stage_stops_on_a_plateau_and_history_says_so():
+    # Improves for 5 epochs, then flat: with a patience of 3 the stage ends after epoch 8.
+    losses = [10.0, 8.0, 6.0, 5.0, 4.0] + [4.0] * 20
+    history = _run_scripted(losses, 20, tol=1e-3, n_iter_no_change=3)
+    assert len(history) == 8
+    assert history[-1, "stopped"] == "plateau"
+    assert [row.get("stopped") for row in history[:-1]] == [None] * 7
+
+
+def test_a_stage_that_keeps_improving_runs_to_its_cap():
+    losses = [10.0 / (e + 1) for e in range(12)]
+    history = _run_scripted(losses, 12, tol=1e-3, n_iter_no_change=3)
+    assert len(history) == 12 and history[-1, "stopped"] == "max_epochs"
+
+
+def test_improvements_below_tol_count_as_a_plateau():
+    losses = [10.0] + [10.0 - 1e-4 * e for e in range(1, 30)]  # relative steps of 1e-5
+    history = _run_scripted(losses, 30, tol=1e-3, n_iter_no_change=4)
+    assert len(history) == 5 and history[-1, "stopped"] == "plateau"
+    # without early stopping every epoch runs
+    assert len(_run_scripted(losses, 30, n_iter_no_change=None)) == 30
+
+
+def test_the_canonical_order_depends_only_on_the_rows():
+    rng = np.random.RandomState(1)
+    views = [rng.rand(50, 7).astype(np.float32), sp.random(50, 9, density=0.3, format="csr")]
+    perm = rng.permutation(50)
+    a = ViewData(views, torch.device("cpu")).canonical_order()
+    b = ViewData([v[perm] for v in views], torch.device("cpu")).canonical_order()
+    np.testing.assert_array_equal(perm[b], a)  # the same samples in the same order
+    assert not np.array_equal(a, np.arange(50))  # and not the input order

@@ -227,3 +227,42 @@ def test_predict_is_batch_invariant(name, two_views):
         np.concatenate([est.predict([v[i : i + 7] for v in views]) for i in range(0, 60, 7)]),
         est.predict(views),
     )
+
+
+def test_early_stopping_stops_every_stage_on_a_plateau(name, two_views):
+    views, _ = two_views
+    caps = dict(max_epochs=40)
+    if name in ("CMMCClustering", "CRRCClustering", "RAVClustering"):
+        caps["pretrain_epochs"] = 40
+    if name == "CMMCClustering":
+        caps["finetune_epochs"] = 40
+    # A tiny learning rate and a large tol: no epoch counts as progress.
+    est = ESTIMATORS[name](lr=1e-9, tol=0.5, n_iter_no_change=2, **caps).fit(views)
+    stages = {}
+    for row in est.history_:
+        stages.setdefault(row["stage"], []).append(row)
+    assert len(stages) == len(caps)
+    for rows in stages.values():
+        assert len(rows) == 3  # the first epoch, then 2 without progress
+        assert rows[-1]["stopped"] == "plateau"
+    assert est.n_iter_ == 3 * len(caps)
+    # n_iter_no_change=None: the paper's fixed schedule, every epoch runs.
+    est = ESTIMATORS[name](n_iter_no_change=None, max_epochs=4).fit(views)
+    assert est.history_[-1, "stopped"] == "max_epochs"
+    assert est.history_[-1, "epoch"] == est.n_iter_
+
+
+def test_loss_and_score_do_not_depend_on_the_order_of_the_rows(name):
+    # Class-sorted rows put one class per batch; shuffled rows mix them. Contrastive terms
+    # depend on what shares a batch, so a sequential evaluation would differ.
+    rng = np.random.RandomState(0)
+    y = np.repeat(np.arange(3), 40)
+    views = [
+        rng.normal(size=(3, 6))[y] * 3 + rng.normal(size=(120, 6)),
+        rng.normal(size=(3, 4))[y] * 3 + rng.normal(size=(120, 4)),
+    ]
+    perm = rng.permutation(120)
+    shuffled = [v[perm] for v in views]
+    est = ESTIMATORS[name](batch_size=16).fit(shuffled)
+    assert est.score(views) == pytest.approx(est.score(shuffled), rel=1e-5)
+    assert est.loss_ == pytest.approx(-est.score(views), rel=1e-5)
