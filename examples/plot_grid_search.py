@@ -4,8 +4,11 @@ Grid search with the clustering scorers
 
 A plain list of views cannot go through ``GridSearchCV`` (scikit-learn would count the
 views as samples); ``skmvc.MultiView`` can. With labels, the accuracy scorer picks the
-setting that best matches the classes; without labels, ``score`` (minus the training loss)
-gives a label-free criterion.
+setting that best matches the classes. Without labels, ``score`` (minus the training loss)
+is shown beside it, with a caveat the figure makes visible: ``contrast_weight`` multiplies a
+loss term, so it changes the scale of the loss, and the loss then favours the smallest
+weight whatever the clustering. Compare losses only between settings that leave the loss's
+scale alone (restarts, learning rates, epochs); see the user guide's label-free section.
 
 .. warning::
 

@@ -39,7 +39,13 @@ from ._engine import (
     all_finite,
     resolve_device,
 )
-from .exceptions import CollapseWarning, DivergenceError, ModelFileError, RestartFailedWarning
+from .exceptions import (
+    CollapseWarning,
+    DivergenceError,
+    ModelFileError,
+    RestartFailedWarning,
+    ScaleWarning,
+)
 from .multiview import (
     _LIST_HINT,
     MultiView,
@@ -49,6 +55,7 @@ from .multiview import (
     is_list_of_views,
     n_view_features,
     split_view_columns,
+    unscaled_views,
     view_shape,
 )
 from .nn import init_weights
@@ -407,6 +414,15 @@ class BaseMultiViewClustering(ClusterMixin, TransformerMixin, BaseEstimator):
         the errors of the restarts that diverged."""
         views = self._validate_views(X, reset=True)
         n_samples = views[0].shape[0]
+        unscaled = unscaled_views(views)
+        if unscaled:
+            warnings.warn(
+                f"{type(self).__name__}: {'; '.join(unscaled)}. The networks train badly on "
+                "unscaled views: scale each view in a pipeline, e.g. make_pipeline("
+                "ViewTransformer(MinMaxScaler()), model) (divide pixel views by 255).",
+                ScaleWarning,
+                stacklevel=4,
+            )
         if y is not None:
             try:
                 n_y = _num_samples(y)

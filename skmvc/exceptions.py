@@ -6,7 +6,13 @@ Each is a subclass of a built-in type (``UserWarning``, ``FloatingPointError``,
 
 from __future__ import annotations
 
-__all__ = ["CollapseWarning", "DivergenceError", "ModelFileError", "RestartFailedWarning"]
+__all__ = [
+    "CollapseWarning",
+    "DivergenceError",
+    "ModelFileError",
+    "RestartFailedWarning",
+    "ScaleWarning",
+]
 
 
 class CollapseWarning(UserWarning):
@@ -21,6 +27,21 @@ class CollapseWarning(UserWarning):
     --------
     >>> from skmvc.exceptions import CollapseWarning
     >>> issubclass(CollapseWarning, UserWarning)
+    True
+    """
+
+
+class ScaleWarning(UserWarning):
+    """A view looks unscaled: values far from unit scale, or raw counts.
+
+    The networks train badly on such views (a view spanning 1e13 dominates every other).
+    Scale each view, inside a pipeline so that ``predict`` sees the same scaling:
+    ``make_pipeline(ViewTransformer(MinMaxScaler()), model)``; divide pixel views by 255.
+
+    Examples
+    --------
+    >>> from skmvc.exceptions import ScaleWarning
+    >>> issubclass(ScaleWarning, UserWarning)
     True
     """
 

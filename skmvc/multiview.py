@@ -19,7 +19,10 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.utils.validation import check_array
 
-__all__ = ["MultiView", "check_views", "split_columns"]
+__all__ = ["MultiView", "check_views", "split_columns", "unscaled_views"]
+
+#: A view whose largest absolute value exceeds this looks unscaled.
+UNSCALED_MAX = 100.0
 
 _LIST_HINT = (
     " A plain list of views cannot pass through scikit-learn's model selection "
@@ -364,3 +367,29 @@ def view_shape(view) -> tuple[int, ...]:
 def n_view_features(shape: Sequence[int]) -> int:
     """Number of scalar features of a per-sample view shape."""
     return int(np.prod(shape))
+
+
+def unscaled_views(views) -> list[str]:
+    """What looks unscaled in validated views: one description per such view (empty when
+    every view looks scaled). A view looks unscaled when its largest absolute value exceeds
+    ``UNSCALED_MAX``, or when it holds only non-negative integers larger than 1 (raw
+    counts).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skmvc.multiview import unscaled_views
+    >>> unscaled_views([np.random.rand(5, 3), np.array([[0.0, 3e13], [1.0, 2.0]])])
+    ['view 1 has values up to 3e+13']
+    """
+    found = []
+    for v, view in enumerate(views):
+        values = view.data if sp.issparse(view) else np.asarray(view)
+        if values.size == 0:
+            continue
+        top = float(np.abs(values).max())
+        if top > UNSCALED_MAX:
+            found.append(f"view {v} has values up to {top:.3g}")
+        elif top > 1 and values.min() >= 0 and np.array_equal(values, np.round(values)):
+            found.append(f"view {v} holds raw counts (non-negative integers up to {top:.0f})")
+    return found

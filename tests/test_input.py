@@ -1,5 +1,7 @@
 """The input model: MultiView, the validator, and every bad input of the contract."""
 
+import warnings
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -215,3 +217,22 @@ def test_dataframe_feature_names_are_checked(two_views):
     assert est.n_features_per_view_ == (6, 4)
     with pytest.warns(UserWarning, match="feature names"):
         est.predict(np.hstack(views))
+
+
+@pytest.mark.parametrize("name", list(ESTIMATORS))
+def test_unscaled_views_warn_and_name_the_view(name, two_views):
+    from skmvc.exceptions import ScaleWarning
+
+    views, _ = two_views
+    huge = [views[0], views[1] * 1e13]
+    with pytest.warns(ScaleWarning, match=r"view 1 has values up to .*e\+13.*MinMaxScaler"):
+        try:
+            ESTIMATORS[name](max_epochs=1).fit(huge)
+        except FloatingPointError:
+            pass  # some methods diverge on such a view: the warning came first
+    counts = np.random.RandomState(0).poisson(3, size=views[0].shape).astype(float)
+    with pytest.warns(ScaleWarning, match="view 0 holds raw counts"):
+        ESTIMATORS[name](max_epochs=1).fit([counts, views[1]])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ScaleWarning)
+        ESTIMATORS[name](max_epochs=1).fit(views)  # min-max scaled: no warning
