@@ -1,6 +1,6 @@
 """skmvc: deep multi-view clustering estimators for scikit-learn, on PyTorch."""
 
-from . import datasets, exceptions, losses, metrics, nn, preprocessing
+from . import datasets, exceptions, losses, metrics, model_selection, nn, preprocessing
 from .base import BaseMultiViewClustering
 from .cmmc import CMMCClustering
 from .conan import CONANClustering
@@ -24,6 +24,7 @@ __all__ = [
     "exceptions",
     "losses",
     "metrics",
+    "model_selection",
     "nn",
     "preprocessing",
     "__version__",

@@ -25,7 +25,7 @@ from joblib import Parallel, delayed
 from sklearn.base import BaseEstimator, ClusterMixin, TransformerMixin, _fit_context
 from sklearn.utils import check_random_state
 from sklearn.utils._available_if import available_if
-from sklearn.utils._param_validation import Interval
+from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import _num_samples, check_is_fitted, validate_data
 from skorch.history import History
 
@@ -46,6 +46,7 @@ from .exceptions import (
     RestartFailedWarning,
     ScaleWarning,
 )
+from .metrics import agreement_scores, pooled_silhouette_scores
 from .multiview import (
     _LIST_HINT,
     MultiView,
@@ -80,6 +81,7 @@ class _Run:
     labels: np.ndarray | None = None
     collapse: str | None = None
     error: DivergenceError | None = None
+    embedding: np.ndarray | None = None
 
 
 def collapse_message(labels: np.ndarray, n_clusters: int) -> str | None:
@@ -136,6 +138,9 @@ def _fit_one(estimator, views, seed: int, device: torch.device, num_threads: int
                 f"({loss}). {DIVERGENCE_HINT}"
             )
         labels = estimator._module_labels(module, data)
+        embedding = None
+        if estimator.selection == "silhouette" and estimator.n_init > 1:
+            embedding = apply_module(estimator._embedding, module, data, estimator.batch_size)
     except DivergenceError as exc:
         return _Run(None, None, float("nan"), {}, error=exc)
     return _Run(
@@ -145,6 +150,7 @@ def _fit_one(estimator, views, seed: int, device: torch.device, num_threads: int
         extras,
         labels=labels,
         collapse=collapse_message(labels, estimator.n_clusters),
+        embedding=embedding,
     )
 
 
@@ -160,6 +166,7 @@ _COMMON_FITTED = frozenset(
         "loss_",
         "init_losses_",
         "init_collapsed_",
+        "selection_scores_",
         "n_iter_",
         "device_",
     }
@@ -240,6 +247,7 @@ class BaseMultiViewClustering(ClusterMixin, TransformerMixin, BaseEstimator):
         "random_state": ["random_state"],
         "n_init": [Interval(Integral, 1, None, closed="left")],
         "tol": [Interval(Real, 0, None, closed="left")],
+        "selection": [StrOptions({"loss", "agreement", "silhouette"})],
         "n_iter_no_change": [Interval(Integral, 1, None, closed="left"), None],
         "n_jobs": [Integral, None],
         "verbose": ["verbose"],
@@ -383,6 +391,8 @@ class BaseMultiViewClustering(ClusterMixin, TransformerMixin, BaseEstimator):
             When the kept fit has empty clusters or one cluster with nearly every sample.
         skmvc.exceptions.RestartFailedWarning
             When some of the ``n_init`` restarts diverged and were dropped.
+        skmvc.exceptions.ScaleWarning
+            When a view looks unscaled (values far from unit scale, or raw counts).
         """
         before = dict(self.__dict__)
         try:
@@ -458,20 +468,32 @@ class BaseMultiViewClustering(ClusterMixin, TransformerMixin, BaseEstimator):
                 f"Every one of the {len(runs)} restarts of {type(self).__name__} diverged; "
                 f"the first: {failed[0]}"
             ) from failed[0]
-        # Prefer restarts that did not collapse; among them, the lowest final loss.
+        # Prefer restarts that did not collapse; among them, the best by `selection`.
+        scores = np.full(len(runs), np.nan)
+        scores[ok] = self._selection_scores([runs[i] for i in ok])
         healthy = [i for i in ok if runs[i].collapse is None] or ok
-        best = runs[min(healthy, key=lambda i: runs[i].loss)]
+        best = runs[max(healthy, key=lambda i: (scores[i], -runs[i].loss))]
         self.module_ = best.module
         self.history_ = best.history
         self.loss_ = best.loss
         self.init_losses_ = np.array([run.loss for run in runs], dtype=float)
         self.init_collapsed_ = np.array([run.collapse is not None for run in runs])
+        self.selection_scores_ = scores
         self.n_iter_ = len(best.history)
         self.device_ = device
         for key, value in best.extras.items():
             setattr(self, key, value)
         self.labels_ = best.labels
         return best.collapse, failed
+
+    def _selection_scores(self, runs) -> np.ndarray:
+        """Each successful restart's score under ``selection`` (higher is better)."""
+        if self.selection == "loss" or len(runs) < 2:
+            return np.array([-run.loss for run in runs])
+        labels = [run.labels for run in runs]
+        if self.selection == "agreement":
+            return agreement_scores(labels)
+        return pooled_silhouette_scores(labels, [run.embedding for run in runs])
 
     # ------------------------------------------------------------------ inference
     def _apply(self, fn, data: ViewData) -> np.ndarray:

@@ -135,7 +135,8 @@ class CMMCClustering(AutoencoderClustering):
         autoencoder per view; its forward must return ``(latent, reconstruction)`` with a
         latent of width ``latent_dim`` and a reconstruction of shape ``(batch, d_v)``
         (flattened). Such modules are not re-initialised.
-    device, random_state, n_init, n_jobs, verbose, view_sizes, tol, n_iter_no_change
+    device, random_state, n_init, n_jobs, verbose, view_sizes, tol, \
+n_iter_no_change, selection
         As in :class:`skmvc.CONANClustering`.
 
     Attributes
@@ -145,7 +146,7 @@ class CMMCClustering(AutoencoderClustering):
     pseudo_labels_ : ndarray of shape (n_samples, n_views)
         The matched pseudo-labels p̂^m used for fine-tuning (empty if ``finetune_epochs=0``).
     n_views_, n_features_in_, n_features_per_view_, view_shapes_, module_, history_, \
-n_iter_, init_losses_, init_collapsed_, device_
+n_iter_, init_losses_, init_collapsed_, selection_scores_, device_
         As in :class:`skmvc.CONANClustering`. ``history_`` has the stages ``pretrain``
         (``reconstruction``), ``contrastive`` (``reconstruction``, ``feature_contrast``,
         ``label_contrast``, ``entropy``) and ``finetune`` (``cross_entropy``).
@@ -209,6 +210,7 @@ n_iter_, init_losses_, init_collapsed_, device_
         view_sizes=None,
         tol=1e-3,
         n_iter_no_change=10,
+        selection="loss",
     ):
         self.n_clusters = n_clusters
         self.pretrain_epochs = pretrain_epochs
@@ -231,6 +233,7 @@ n_iter_, init_losses_, init_collapsed_, device_
         self.view_sizes = view_sizes
         self.tol = tol
         self.n_iter_no_change = n_iter_no_change
+        self.selection = selection
 
     def _build_module(self, view_shapes, generator):
         module = _CMMCNetwork(

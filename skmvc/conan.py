@@ -134,6 +134,14 @@ class CONANClustering(BaseMultiViewClustering):
         parameters are caps. ``history_`` marks the last epoch of each stage with
         ``stopped`` (``"plateau"`` or ``"max_epochs"``). ``None`` runs every epoch, as the
         paper does.
+    selection : {"loss", "agreement", "silhouette"}, default="loss"
+        How the kept restart is chosen among ``n_init`` (restarts that did not collapse
+        first): ``"loss"`` the lowest final training loss (the paper's rule); ``"agreement"``
+        the restart whose labels agree most with the other restarts' (mean NMI,
+        :func:`skmvc.metrics.agreement_scores`); ``"silhouette"`` the best silhouette
+        averaged over every restart's embedding
+        (:func:`skmvc.metrics.pooled_silhouette_scores`). No labels are used.
+        ``selection_scores_`` records each restart's score.
 
     Attributes
     ----------
@@ -163,6 +171,9 @@ class CONANClustering(BaseMultiViewClustering):
     init_collapsed_ : ndarray of shape (n_init,), dtype bool
         Whether each restart collapsed (empty clusters, or one cluster with nearly every
         sample). Restarts that did not collapse are preferred.
+    selection_scores_ : ndarray of shape (n_init,)
+        Each restart's score under ``selection`` (higher is better; for ``"loss"``, minus
+        the final loss; NaN for a restart that diverged).
     n_iter_ : int
         Number of epochs run.
     device_ : torch.device
@@ -226,6 +237,7 @@ class CONANClustering(BaseMultiViewClustering):
         view_sizes=None,
         tol=1e-3,
         n_iter_no_change=10,
+        selection="loss",
     ):
         self.n_clusters = n_clusters
         self.max_epochs = max_epochs
@@ -249,6 +261,7 @@ class CONANClustering(BaseMultiViewClustering):
         self.view_sizes = view_sizes
         self.tol = tol
         self.n_iter_no_change = n_iter_no_change
+        self.selection = selection
 
     def _build_module(self, view_shapes, generator):
         layers = self._layer_widths()

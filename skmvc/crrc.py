@@ -118,7 +118,8 @@ class CRRCClustering(AutoencoderClustering):
         instead of the sum): the paper's ablations (Table 2).
     autoencoder_factory : callable or None, default=None
         As in :class:`skmvc.CMMCClustering`.
-    device, random_state, n_init, n_jobs, verbose, view_sizes, tol, n_iter_no_change
+    device, random_state, n_init, n_jobs, verbose, view_sizes, tol, \
+n_iter_no_change, selection
         As in :class:`skmvc.CONANClustering`.
 
     Attributes
@@ -126,7 +127,7 @@ class CRRCClustering(AutoencoderClustering):
     cluster_centers_ : ndarray of shape (n_clusters, feature_dim)
         k-means centroids of the L2-normalised H of the training data.
     labels_, n_views_, n_features_in_, n_features_per_view_, view_shapes_, module_, \
-n_iter_, init_losses_, init_collapsed_, device_
+n_iter_, init_losses_, init_collapsed_, selection_scores_, device_
         As in :class:`skmvc.CONANClustering`. ``history_`` has the stages ``pretrain``
         (``reconstruction``) and ``train`` (``reconstruction``, ``contrast`` — the one with
         R̂^v —, ``view_contrast``).
@@ -207,6 +208,7 @@ n_iter_, init_losses_, init_collapsed_, device_
         view_sizes=None,
         tol=1e-3,
         n_iter_no_change=10,
+        selection="loss",
     ):
         self.n_clusters = n_clusters
         self.pretrain_epochs = pretrain_epochs
@@ -232,6 +234,7 @@ n_iter_, init_losses_, init_collapsed_, device_
         self.view_sizes = view_sizes
         self.tol = tol
         self.n_iter_no_change = n_iter_no_change
+        self.selection = selection
 
     def _build_module(self, view_shapes, generator):
         module = _CRRCNetwork(

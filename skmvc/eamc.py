@@ -115,7 +115,8 @@ class EAMCClustering(BaseMultiViewClustering):
         Hidden width of the DDC head.
     rel_sigma : float, default=0.15
         Relative kernel bandwidth of the DDC and attention losses.
-    device, random_state, n_init, n_jobs, verbose, view_sizes, tol, n_iter_no_change
+    device, random_state, n_init, n_jobs, verbose, view_sizes, tol, \
+n_iter_no_change, selection
         As in :class:`skmvc.CONANClustering`.
 
     Attributes
@@ -125,7 +126,7 @@ class EAMCClustering(BaseMultiViewClustering):
         set after training. Prediction uses these fixed weights, so a sample's label does
         not depend on the rest of its batch.
     labels_, n_views_, n_features_in_, n_features_per_view_, view_shapes_, module_, \
-n_iter_, init_losses_, init_collapsed_, device_
+n_iter_, init_losses_, init_collapsed_, selection_scores_, device_
         As in :class:`skmvc.CONANClustering`.
     history_ : skorch.history.History
         Per epoch: ``loss`` (the generator side's total), ``ddc_1``, ``ddc_2_flipped``,
@@ -196,6 +197,7 @@ n_iter_, init_losses_, init_collapsed_, device_
         view_sizes=None,
         tol=1e-3,
         n_iter_no_change=10,
+        selection="loss",
     ):
         self.n_clusters = n_clusters
         self.max_epochs = max_epochs
@@ -223,6 +225,7 @@ n_iter_, init_losses_, init_collapsed_, device_
         self.view_sizes = view_sizes
         self.tol = tol
         self.n_iter_no_change = n_iter_no_change
+        self.selection = selection
 
     def _build_module(self, view_shapes, generator):
         layers = self._layer_widths()

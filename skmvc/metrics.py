@@ -9,7 +9,12 @@ from __future__ import annotations
 
 import numpy as np
 from scipy.optimize import linear_sum_assignment
-from sklearn.metrics import adjusted_rand_score, make_scorer, normalized_mutual_info_score
+from sklearn.metrics import (
+    adjusted_rand_score,
+    make_scorer,
+    normalized_mutual_info_score,
+    silhouette_score,
+)
 from sklearn.metrics.cluster import contingency_matrix
 from sklearn.utils.validation import check_consistent_length, column_or_1d
 
@@ -22,6 +27,10 @@ __all__ = [
     "SCORERS",
     "get_scorer",
     "get_scorer_names",
+    "agreement_scores",
+    "pooled_silhouette_scores",
+    "input_silhouette_score",
+    "UNSUPERVISED_SCORERS",
 ]
 
 
@@ -146,7 +155,8 @@ class _ScorerDict(dict):
 
 
 #: Scorers by name, each calling the estimator's ``predict``. Use the dict itself as
-#: ``scoring=SCORERS`` (all four at once) or one entry, ``scoring=SCORERS["accuracy"]``.
+#: ``scoring=SCORERS`` (all at once) or one entry, ``scoring=SCORERS["accuracy"]``.
+#: ``SCORERS["silhouette"]`` needs no labels (:func:`input_silhouette_score`).
 #: Aliases (``"accuracy"``, ``"acc"``, ``"adjusted_rand_score"``, ...) work for lookups.
 #:
 #: Never pass ``scoring="accuracy"`` (a string) to scikit-learn: that is classification
@@ -178,7 +188,7 @@ def get_scorer_names() -> list[str]:
     --------
     >>> from skmvc.metrics import get_scorer_names
     >>> get_scorer_names()
-    ['ari', 'clustering_accuracy', 'nmi', 'purity']
+    ['ari', 'clustering_accuracy', 'nmi', 'purity', 'silhouette']
     """
     return sorted(SCORERS)
 
@@ -207,3 +217,144 @@ def get_scorer(name: str):
         return SCORERS[name]
     except KeyError as exc:
         raise ValueError(exc.args[0]) from None
+
+
+# ---------------------------------------------------------------------- label-free criteria
+def _concatenated(X) -> np.ndarray:
+    """The views of X side by side as one dense float array (the input space)."""
+    from .multiview import check_views
+
+    views = check_views(X)
+    return np.hstack(
+        [
+            (v.toarray() if hasattr(v, "toarray") else np.asarray(v)).reshape(v.shape[0], -1)
+            for v in views
+        ]
+    )
+
+
+def _silhouette(embedding, labels, sample_size, random_state) -> float:
+    """Silhouette, or -1 (the worst value) for a partition with one cluster or as many
+    clusters as samples, where it is undefined."""
+    n_labels = len(np.unique(labels))
+    if n_labels < 2 or n_labels >= len(labels):
+        return -1.0
+    size = None if sample_size is None or sample_size >= len(labels) else sample_size
+    return float(silhouette_score(embedding, labels, sample_size=size, random_state=random_state))
+
+
+def agreement_scores(partitions, *, metric: str = "nmi") -> np.ndarray:
+    """How much each candidate partition agrees with the others (no labels).
+
+    The score of candidate ``i`` is its mean NMI (or ARI) with every other candidate: a
+    partition that the candidates agree on — their consensus — scores high, a collapsed or
+    eccentric one low (a partition with one cluster has NMI 0 with any other).
+
+    Parameters
+    ----------
+    partitions : sequence of array-like of shape (n_samples,)
+        The labels of each candidate (restarts, settings or methods) on the same samples.
+    metric : {"nmi", "ari"}, default="nmi"
+
+    Returns
+    -------
+    scores : ndarray of shape (n_candidates,)
+        Higher is better; NaN when there is a single candidate.
+
+    Examples
+    --------
+    >>> from skmvc.metrics import agreement_scores
+    >>> agreement_scores([[0, 0, 1, 1], [1, 1, 0, 0], [0, 0, 0, 0]]).round(3).tolist()
+    [0.5, 0.5, 0.0]
+    """
+    if metric not in ("nmi", "ari"):
+        raise ValueError(f"metric must be 'nmi' or 'ari', got {metric!r}.")
+    pair = normalized_mutual_info_score if metric == "nmi" else adjusted_rand_score
+    parts = [column_or_1d(p) for p in partitions]
+    if len({len(p) for p in parts}) > 1:
+        raise ValueError("Every partition must label the same samples (same length).")
+    m = len(parts)
+    if m < 2:
+        return np.full(m, np.nan)
+    table = np.eye(m)
+    for i in range(m):
+        for j in range(i + 1, m):
+            table[i, j] = table[j, i] = pair(parts[i], parts[j])
+    return (table.sum(axis=1) - 1.0) / (m - 1)
+
+
+def pooled_silhouette_scores(
+    partitions, embeddings, *, sample_size: int | None = 2000, random_state=0
+) -> np.ndarray:
+    """Silhouette of each candidate partition averaged over every candidate's embedding.
+
+    Scoring a candidate in its own embedding rewards embeddings that make any partition
+    look compact; averaging over all candidates' embeddings (Wang & Ye, 2024) measures the
+    partition, not the embedding. A partition with a single cluster scores -1 (the worst).
+
+    Parameters
+    ----------
+    partitions : sequence of array-like of shape (n_samples,)
+    embeddings : sequence of array-like of shape (n_samples, n_features_j)
+        Each candidate's embedding of the same samples (any widths); each is standardised
+        before use.
+    sample_size : int or None, default=2000
+        Silhouettes on a random subset of this many samples (O(n²) otherwise).
+    random_state : int, default=0
+        Draws that subset (the same for every pair).
+
+    Returns
+    -------
+    scores : ndarray of shape (n_candidates,)
+        In [-1, 1]; higher is better.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skmvc.metrics import pooled_silhouette_scores
+    >>> z = np.r_[np.zeros((5, 2)), np.ones((5, 2))] + np.random.RandomState(0).rand(10, 2) / 10
+    >>> good, bad = [0] * 5 + [1] * 5, [0, 1] * 5
+    >>> s = pooled_silhouette_scores([good, bad], [z, z])
+    >>> bool(s[0] > s[1])
+    True
+    """
+    parts = [column_or_1d(p) for p in partitions]
+    spaces = []
+    for e in embeddings:
+        e = np.asarray(e, dtype=np.float64).reshape(len(parts[0]), -1)
+        spread = e.std(axis=0)
+        spaces.append((e - e.mean(axis=0)) / np.where(spread > 0, spread, 1.0))
+    return np.array(
+        [np.mean([_silhouette(z, p, sample_size, random_state) for z in spaces]) for p in parts]
+    )
+
+
+def input_silhouette_score(estimator, X, y=None, *, sample_size=2000) -> float:
+    """A scorer that needs no labels: the silhouette of ``estimator.predict(X)`` in the
+    input space (the views concatenated as given, standardised).
+
+    The space is the same for every setting and every method, so the score compares them;
+    scale the views as for fitting. ``y`` is ignored. ``SCORERS["silhouette"]`` is this
+    function, for ``GridSearchCV(model, grid, scoring=SCORERS["silhouette"]).fit(X)``.
+
+    Examples
+    --------
+    >>> from sklearn.cluster import KMeans
+    >>> from sklearn.pipeline import make_pipeline
+    >>> from skmvc.datasets import make_multiview_blobs
+    >>> from skmvc.metrics import input_silhouette_score
+    >>> from skmvc.preprocessing import ViewConcatenator
+    >>> views, _ = make_multiview_blobs(60, 3, view_features=(4, 5), random_state=0)
+    >>> model = make_pipeline(ViewConcatenator(), KMeans(3, n_init=3, random_state=0))
+    >>> round(input_silhouette_score(model.fit(views), views), 2)
+    0.26
+    """
+    embedding = _concatenated(X)
+    spread = embedding.std(axis=0)
+    embedding = (embedding - embedding.mean(axis=0)) / np.where(spread > 0, spread, 1.0)
+    return _silhouette(embedding, estimator.predict(X), sample_size, 0)
+
+
+#: Scorers that need no labels, by name (``scoring=SCORERS["silhouette"]`` also works).
+UNSUPERVISED_SCORERS = {"silhouette": input_silhouette_score}
+SCORERS["silhouette"] = input_silhouette_score

@@ -123,7 +123,8 @@ class RAVClustering(AutoencoderClustering):
         *Assumption*: hidden width of the label MLP (``512 → 512 → K``).
     autoencoder_factory : callable or None, default=None
         As in :class:`skmvc.CMMCClustering`.
-    device, random_state, n_init, n_jobs, verbose, view_sizes, tol, n_iter_no_change
+    device, random_state, n_init, n_jobs, verbose, view_sizes, tol, \
+n_iter_no_change, selection
         As in :class:`skmvc.CONANClustering`.
 
     Attributes
@@ -132,7 +133,7 @@ class RAVClustering(AutoencoderClustering):
         The view-aware weights W (rows sum to one; larger for closer views), averaged over
         the batches of the training set after training.
     labels_, n_views_, n_features_in_, n_features_per_view_, view_shapes_, module_, \
-n_iter_, init_losses_, init_collapsed_, device_
+n_iter_, init_losses_, init_collapsed_, selection_scores_, device_
         As in :class:`skmvc.CONANClustering`. ``history_`` has the stages ``pretrain``
         (``reconstruction``) and ``train`` (``reconstruction``, ``label_contrast``,
         ``entropy``, ``relation``).
@@ -194,6 +195,7 @@ n_iter_, init_losses_, init_collapsed_, device_
         view_sizes=None,
         tol=1e-3,
         n_iter_no_change=10,
+        selection="loss",
     ):
         self.n_clusters = n_clusters
         self.pretrain_epochs = pretrain_epochs
@@ -220,6 +222,7 @@ n_iter_, init_losses_, init_collapsed_, device_
         self.view_sizes = view_sizes
         self.tol = tol
         self.n_iter_no_change = n_iter_no_change
+        self.selection = selection
 
     def _build_module(self, view_shapes, generator):
         module = _RAVNetwork(

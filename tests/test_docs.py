@@ -71,7 +71,7 @@ def run_python_blocks(path: Path) -> None:
     """Run the file's Python blocks in order in one namespace; a failing block raises an
     ``AssertionError`` naming the file and the block's line."""
     blocks = code_blocks(path, "python")
-    namespace: dict = {"__name__": "__docs__"}
+    namespace: dict = {"__name__": "__main__"}  # as when run as a script
     for line, code in blocks:
         if code in _RAN and len(blocks) == 1:
             continue

@@ -1,0 +1,176 @@
+"""Selection regret of the label-free criteria, at two levels: among restarts of one method,
+and among the five methods and k-means.
+
+For each set, every method is fitted with ``--seeds`` seeds (the restarts) on the quick
+schedule, plus k-means. A criterion then selects one candidate; its regret is the ACC of the
+best candidate (by labels, evaluation only) minus the ACC of the selected one. Labels never
+reach a fit or a criterion.
+
+    python benchmarks/selection_regret.py --datasets MSRC-v1 BBCSport Prokaryotic
+    python benchmarks/selection_regret.py --report
+
+Results are appended per set to ``benchmarks/results_selection.jsonl`` (a rerun skips the
+sets already there).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+
+from skmvc._benchmark import BASELINE, METHODS, kmeans_baseline, method_params
+from skmvc.metrics import (
+    agreement_scores,
+    clustering_accuracy,
+    input_silhouette_score,
+    pooled_silhouette_scores,
+)
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from suite import prepared_views  # noqa: E402
+
+HERE = Path(__file__).resolve().parent
+RESULTS = HERE / "results_selection.jsonl"
+CRITERIA = ("loss", "agreement", "silhouette", "input_silhouette")
+
+
+def _select(criterion, labels, embeddings, losses, models, views) -> int:
+    if criterion == "loss":
+        return int(np.nanargmin(losses))
+    if criterion == "agreement":
+        return int(np.argmax(agreement_scores(labels)))
+    if criterion == "silhouette":
+        return int(np.argmax(pooled_silhouette_scores(labels, embeddings)))
+    return int(np.argmax([input_silhouette_score(m, views) for m in models]))
+
+
+def _level(criteria, accs, labels, embeddings, losses, models, views) -> dict:
+    accs = np.asarray(accs)
+    out = {"best": float(accs.max()), "median": float(np.median(accs))}
+    for c in criteria:
+        out[c] = float(accs[_select(c, labels, embeddings, losses, models, views)])
+    return out
+
+
+def run_set(name, data_dir, seeds, epochs) -> dict:
+    views, y = prepared_views(name, data_dir, images=False)
+    k = len(np.unique(y))
+    fits = {}
+    for method in METHODS:
+        params = {**method_params(method, name, "quick"), "device": "cpu"}
+        if epochs is not None:
+            params.update({p: epochs for p in ("pretrain_epochs", "max_epochs") if p in params})
+        for seed in seeds:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                try:
+                    est = METHODS[method](k, random_state=seed, **params).fit(views)
+                except FloatingPointError:
+                    continue
+            fits.setdefault(method, []).append(est)
+    km = [kmeans_baseline(k, seed).fit(views) for seed in seeds]
+    row = {"dataset": name, "n_samples": len(y), "seeds": list(seeds), "restarts": {}}
+    # Among restarts of one method (the loss is comparable there).
+    for method, ests in fits.items():
+        labels = [e.labels_ for e in ests]
+        row["restarts"][method] = _level(
+            CRITERIA,
+            [clustering_accuracy(y, lab) for lab in labels],
+            labels,
+            [e.transform(views) for e in ests],
+            [e.loss_ for e in ests],
+            ests,
+            views,
+        )
+    # Among methods: each method's first seed, and k-means (the loss is not comparable).
+    models = [ests[0] for ests in fits.values()] + [km[0]]
+    names = list(fits) + [BASELINE]
+    labels = [m.predict(views) for m in models]
+    concat = np.hstack(views)
+    embeddings = [m.transform(views) for m in models[:-1]] + [concat]
+    accs = [clustering_accuracy(y, lab) for lab in labels]
+    level = _level(CRITERIA[1:], accs, labels, embeddings, None, models, views)
+    level["kmeans"] = float(accs[-1])
+    level["accs"] = dict(zip(names, map(float, accs)))
+    row["methods"] = level
+    return row
+
+
+def report(path: Path) -> int:
+    rows = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+    print("### Among restarts of one method: regret (best − selected ACC), mean over methods\n")
+    print("| set | " + " | ".join(CRITERIA) + " | best − median |")
+    print("|---|" + "---|" * (len(CRITERIA) + 1))
+    all_regrets = {c: [] for c in CRITERIA}
+    for r in rows:
+        per = r["restarts"].values()
+        cells = []
+        for c in CRITERIA:
+            regrets = [m["best"] - m[c] for m in per]
+            all_regrets[c] += regrets
+            cells.append(f"{np.mean(regrets):.3f}")
+        spread = np.mean([m["best"] - m["median"] for m in per])
+        print(f"| {r['dataset']} | " + " | ".join(cells) + f" | {spread:.3f} |")
+    print(
+        "| **mean** | "
+        + " | ".join(f"**{np.mean(all_regrets[c]):.3f}**" for c in CRITERIA)
+        + " | |"
+    )
+    crits = CRITERIA[1:]
+    print("\n### Among the five methods and k-means: selected ACC (regret)\n")
+    print("| set | best | k-means | " + " | ".join(crits) + " |")
+    print("|---|---|---|" + "---|" * len(crits))
+    regrets = {c: [] for c in crits}
+    for r in rows:
+        m = r["methods"]
+        cells = []
+        for c in crits:
+            regrets[c].append(m["best"] - m[c])
+            cells.append(f"{m[c]:.3f} ({m['best'] - m[c]:.3f})")
+        print(
+            f"| {r['dataset']} | {m['best']:.3f} | {m['kmeans']:.3f} | " + " | ".join(cells) + " |"
+        )
+    print(
+        "| **mean regret** | | | "
+        + " | ".join(f"**{np.mean(regrets[c]):.3f}**" for c in crits)
+        + " |"
+    )
+    return 0
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--data-dir", type=Path, default=HERE.parent.parent / "shared" / "datasets"
+    )
+    parser.add_argument("--datasets", nargs="+", default=["MSRC-v1", "BBCSport", "Prokaryotic"])
+    parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2, 3, 4])
+    parser.add_argument("--epochs", type=int, default=None, help="cap on each stage (quick)")
+    parser.add_argument("--results", type=Path, default=RESULTS)
+    parser.add_argument("--report", action="store_true")
+    args = parser.parse_args(argv)
+    if args.report:
+        return report(args.results)
+    done = set()
+    if args.results.exists():
+        done = {json.loads(x)["dataset"] for x in args.results.read_text().splitlines() if x}
+    for name in args.datasets:
+        if name in done:
+            continue
+        start = time.perf_counter()
+        row = run_set(name, args.data_dir, args.seeds, args.epochs)
+        row["seconds"] = time.perf_counter() - start
+        with args.results.open("a") as f:
+            f.write(json.dumps(row) + "\n")
+        print(f"{name}: done in {row['seconds']:.0f} s", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
