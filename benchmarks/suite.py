@@ -211,10 +211,10 @@ def _figure(cells, sets, methods, out: Path) -> None:
     fig, ax = plt.subplots(figsize=(10, 4))
     width = 0.8 / len(methods)
     for i, m in enumerate(methods):
-        means = [
-            np.nanmean([r.get("accuracy", np.nan) for r in cells.get((d, m), [])] or [np.nan])
-            for d in sets
-        ]
+        means = []
+        for d in sets:
+            accs = np.array([r.get("accuracy", np.nan) for r in cells.get((d, m), [])], float)
+            means.append(np.nanmean(accs) if np.isfinite(accs).any() else np.nan)
         ax.bar(np.arange(len(sets)) + i * width, means, width, label=m)
     ax.set_xticks(np.arange(len(sets)) + 0.4 - width / 2, sets, rotation=45, ha="right")
     ax.set_ylabel("ACC (mean over seeds)")
