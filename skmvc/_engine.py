@@ -12,6 +12,7 @@ the per-stage bookkeeping. No method writes an epoch loop of its own.
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import NamedTuple
@@ -99,8 +100,10 @@ def resolve_device(device) -> torch.device:
 class ViewData(torch.utils.data.Dataset):
     """The training views, held once on the device.
 
-    Dense views become one tensor each on ``device``; a SciPy sparse view stays sparse on the
-    host and only the rows of a batch are densified and copied. A batch is taken with one
+    Dense views become one tensor each on ``device``; on the CPU a float32 array is wrapped
+    without a copy, so a memory-mapped view (``np.load(..., mmap_mode="r")``) stays on disk
+    and is paged in as batches read it. A SciPy sparse view stays sparse on the host and
+    only the rows of a batch are densified and copied. A batch is taken with one
     ``index_select`` per view: no per-sample ``__getitem__`` and no collate.
     """
 
@@ -114,7 +117,11 @@ class ViewData(torch.utils.data.Dataset):
                 self._views.append(view.tocsr())
             else:
                 arr = np.ascontiguousarray(view, dtype=np.float32)
-                tensor = torch.from_numpy(arr) if arr.flags.writeable else torch.tensor(arr)
+                with warnings.catch_warnings():
+                    # A read-only array (np.load(..., mmap_mode="r")) is wrapped, not copied:
+                    # the engine only reads the views (batches are new tensors).
+                    warnings.filterwarnings("ignore", message=".*not writable.*")
+                    tensor = torch.from_numpy(arr)
                 self._views.append(tensor.to(self.device))
 
     def __len__(self) -> int:

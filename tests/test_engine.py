@@ -247,3 +247,21 @@ def test_the_canonical_order_depends_only_on_the_rows():
     b = ViewData([v[perm] for v in views], torch.device("cpu")).canonical_order()
     np.testing.assert_array_equal(perm[b], a)  # the same samples in the same order
     assert not np.array_equal(a, np.arange(50))  # and not the input order
+
+
+def test_a_memory_mapped_view_is_wrapped_not_copied(tmp_path):
+    from conftest import small_conan
+
+    rng = np.random.RandomState(0)
+    np.save(tmp_path / "a.npy", rng.rand(60, 5).astype(np.float32))
+    np.save(tmp_path / "b.npy", rng.rand(60, 3).astype(np.float32))
+    views = [np.load(tmp_path / f"{n}.npy", mmap_mode="r") for n in "ab"]
+    data = ViewData(views, torch.device("cpu"))
+    for tensor, view in zip(data._views, views):
+        assert tensor.data_ptr() == view.ctypes.data  # the file's pages, not a copy
+    from skmvc import check_views
+
+    assert all(np.shares_memory(c, v) for c, v in zip(check_views(views), views))
+    est = small_conan(max_epochs=2).fit(views)
+    assert est.predict(views).shape == (60,)
+    np.testing.assert_array_equal(np.load(tmp_path / "a.npy"), views[0])
