@@ -233,6 +233,13 @@ def _concatenated(X) -> np.ndarray:
     )
 
 
+def _standardise(x) -> np.ndarray:
+    """Zero mean and unit variance per column (constant columns are only centred)."""
+    x = np.asarray(x, dtype=np.float64)
+    spread = x.std(axis=0)
+    return (x - x.mean(axis=0)) / np.where(spread > 0, spread, 1.0)
+
+
 def _silhouette(embedding, labels, sample_size, random_state) -> float:
     """Silhouette, or -1 (the worst value) for a partition with one cluster or as many
     clusters as samples, where it is undefined."""
@@ -319,11 +326,7 @@ def pooled_silhouette_scores(
     True
     """
     parts = [column_or_1d(p) for p in partitions]
-    spaces = []
-    for e in embeddings:
-        e = np.asarray(e, dtype=np.float64).reshape(len(parts[0]), -1)
-        spread = e.std(axis=0)
-        spaces.append((e - e.mean(axis=0)) / np.where(spread > 0, spread, 1.0))
+    spaces = [_standardise(np.reshape(e, (len(parts[0]), -1))) for e in embeddings]
     return np.array(
         [np.mean([_silhouette(z, p, sample_size, random_state) for z in spaces]) for p in parts]
     )
@@ -349,9 +352,7 @@ def input_silhouette_score(estimator, X, y=None, *, sample_size=2000) -> float:
     >>> round(input_silhouette_score(model.fit(views), views), 2)
     0.26
     """
-    embedding = _concatenated(X)
-    spread = embedding.std(axis=0)
-    embedding = (embedding - embedding.mean(axis=0)) / np.where(spread > 0, spread, 1.0)
+    embedding = _standardise(_concatenated(X))
     return _silhouette(embedding, estimator.predict(X), sample_size, 0)
 
 
