@@ -1,5 +1,6 @@
-"""Selection regret of the label-free criteria, at two levels: among restarts of one method,
-and among the five methods and k-means.
+"""Selection regret of the label-free criteria, at three levels: among restarts of one
+method, among a small grid of settings of each method, and among the five methods and
+k-means.
 
 For each set, every method is fitted with ``--seeds`` seeds (the restarts) on the quick
 schedule, plus k-means. A criterion then selects one candidate; its regret is the ACC of the
@@ -7,6 +8,7 @@ best candidate (by labels, evaluation only) minus the ACC of the selected one. L
 reach a fit or a criterion.
 
     python benchmarks/selection_regret.py --datasets MSRC-v1 BBCSport Prokaryotic
+    python benchmarks/selection_regret.py --level settings --datasets MSRC-v1 BBCSport
     python benchmarks/selection_regret.py --report
 
 Results are appended per set to ``benchmarks/results_selection.jsonl`` (a rerun skips the
@@ -102,8 +104,46 @@ def run_set(name, data_dir, seeds, epochs) -> dict:
     return row
 
 
+#: The settings level's grid: each method's default learning rate times these factors (the
+#: learning rate leaves the loss's scale alone, so the loss is a candidate criterion there).
+LR_FACTORS = (1 / 3, 1.0, 3.0)
+
+
+def run_settings(name, data_dir, epochs) -> dict:
+    """Among a small grid of settings of each method (seed 0): learning rate x LR_FACTORS."""
+    views, y = prepared_views(name, data_dir, images=False)
+    k = len(np.unique(y))
+    row = {"dataset": name, "level": "settings", "factors": list(LR_FACTORS), "settings": {}}
+    for method, cls in METHODS.items():
+        params = {**method_params(method, name, "quick"), "device": "cpu"}
+        if epochs is not None:
+            params.update({p: epochs for p in ("pretrain_epochs", "max_epochs") if p in params})
+        lr = cls().get_params()["lr"]
+        ests = []
+        for factor in LR_FACTORS:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                try:
+                    ests.append(cls(k, random_state=0, lr=lr * factor, **params).fit(views))
+                except FloatingPointError:
+                    continue
+        labels = [e.labels_ for e in ests]
+        row["settings"][method] = _level(
+            CRITERIA,
+            [clustering_accuracy(y, lab) for lab in labels],
+            labels,
+            [e.transform(views) for e in ests],
+            [e.loss_ for e in ests],
+            ests,
+            views,
+        )
+    return row
+
+
 def report(path: Path) -> int:
     rows = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+    settings = [r for r in rows if r.get("level") == "settings"]
+    rows = [r for r in rows if r.get("level") != "settings"]
     print("### Among restarts of one method: regret (best − selected ACC), mean over methods\n")
     print("| set | " + " | ".join(CRITERIA) + " | best − median |")
     print("|---|" + "---|" * (len(CRITERIA) + 1))
@@ -141,6 +181,22 @@ def report(path: Path) -> int:
         + " | ".join(f"**{np.mean(regrets[c]):.3f}**" for c in crits)
         + " |"
     )
+    if settings:
+        print("\n### Among settings (learning rate x 1/3, 1, 3; seed 0): regret\n")
+        print("| set | " + " | ".join(CRITERIA) + " | best − median |")
+        print("|---|" + "---|" * (len(CRITERIA) + 1))
+        pooled = {c: [] for c in CRITERIA}
+        for r in settings:
+            per = r["settings"].values()
+            cells = []
+            for c in CRITERIA:
+                regret = [m["best"] - m[c] for m in per]
+                pooled[c] += regret
+                cells.append(f"{np.mean(regret):.3f}")
+            spread = np.mean([m["best"] - m["median"] for m in per])
+            print(f"| {r['dataset']} | " + " | ".join(cells) + f" | {spread:.3f} |")
+        means = " | ".join(f"**{np.mean(pooled[c]):.3f}**" for c in CRITERIA)
+        print(f"| **mean** | {means} | |")
     return 0
 
 
@@ -154,17 +210,31 @@ def main(argv=None) -> int:
     parser.add_argument("--epochs", type=int, default=None, help="cap on each stage (quick)")
     parser.add_argument("--results", type=Path, default=RESULTS)
     parser.add_argument("--report", action="store_true")
+    parser.add_argument(
+        "--level",
+        choices=["restarts-and-methods", "settings"],
+        default="restarts-and-methods",
+        help="which candidates to fit: 5 restarts of each method and k-means, or a grid of "
+        "learning rates",
+    )
     args = parser.parse_args(argv)
     if args.report:
         return report(args.results)
+    level = None if args.level == "restarts-and-methods" else args.level
     done = set()
     if args.results.exists():
-        done = {json.loads(x)["dataset"] for x in args.results.read_text().splitlines() if x}
+        for line in args.results.read_text().splitlines():
+            if line.strip():
+                row = json.loads(line)
+                done.add((row["dataset"], row.get("level")))
     for name in args.datasets:
-        if name in done:
+        if (name, level) in done:
             continue
         start = time.perf_counter()
-        row = run_set(name, args.data_dir, args.seeds, args.epochs)
+        if level == "settings":
+            row = run_settings(name, args.data_dir, args.epochs)
+        else:
+            row = run_set(name, args.data_dir, args.seeds, args.epochs)
         row["seconds"] = time.perf_counter() - start
         with args.results.open("a") as f:
             f.write(json.dumps(row) + "\n")
