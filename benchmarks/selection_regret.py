@@ -197,7 +197,37 @@ def report(path: Path) -> int:
             print(f"| {r['dataset']} | " + " | ".join(cells) + f" | {spread:.3f} |")
         means = " | ".join(f"**{np.mean(pooled[c]):.3f}**" for c in CRITERIA)
         print(f"| **mean** | {means} | |")
+    levels = {
+        "restarts": {c: np.mean(all_regrets[c]) for c in CRITERIA},
+        "methods + k-means": {c: np.mean(regrets[c]) for c in crits},
+    }
+    if settings:
+        levels["settings (lr)"] = {c: np.mean(pooled[c]) for c in CRITERIA}
+    _figure(levels, HERE.parent / "docs" / "selection_regret.png")
     return 0
+
+
+def _figure(levels: dict, out: Path) -> None:
+    """Mean regret of each criterion at each level, with the targets."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(8, 3.5))
+    width = 0.8 / len(CRITERIA)
+    for i, c in enumerate(CRITERIA):
+        values = [lv.get(c, np.nan) for lv in levels.values()]
+        ax.bar(np.arange(len(levels)) + i * width, values, width, label=c)
+    ax.set_xticks(np.arange(len(levels)) + 0.4 - width / 2, list(levels))
+    ax.axhline(0.02, color="k", lw=0.8, ls="--", label="target 0.02 (restarts, settings)")
+    ax.axhline(0.05, color="k", lw=0.8, ls=":", label="target 0.05 (methods)")
+    ax.set_ylabel("mean regret (ACC)")
+    ax.set_title("Label-free selection: regret of each criterion")
+    ax.legend(fontsize=7, ncols=2, loc="upper left")
+    fig.tight_layout()
+    fig.savefig(out, dpi=100)
+    print(f"\nfigure written to {out}")
 
 
 def main(argv=None) -> int:
