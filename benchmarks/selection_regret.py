@@ -52,6 +52,21 @@ def _select(criterion, labels, embeddings, losses, models, views) -> int:
     return int(np.argmax([input_silhouette_score(m, views) for m in models]))
 
 
+def _level_of_fits(ests, y, views) -> dict:
+    """Every criterion's pick among fitted skmvc estimators of one method (the loss is
+    comparable there)."""
+    labels = [e.labels_ for e in ests]
+    return _level(
+        CRITERIA,
+        [clustering_accuracy(y, lab) for lab in labels],
+        labels,
+        [e.transform(views) for e in ests],
+        [e.loss_ for e in ests],
+        ests,
+        views,
+    )
+
+
 def _level(criteria, accs, labels, embeddings, losses, models, views) -> dict:
     accs = np.asarray(accs)
     out = {"best": float(accs.max()), "median": float(np.median(accs))}
@@ -80,16 +95,7 @@ def run_set(name, data_dir, seeds, epochs) -> dict:
     row = {"dataset": name, "n_samples": len(y), "seeds": list(seeds), "restarts": {}}
     # Among restarts of one method (the loss is comparable there).
     for method, ests in fits.items():
-        labels = [e.labels_ for e in ests]
-        row["restarts"][method] = _level(
-            CRITERIA,
-            [clustering_accuracy(y, lab) for lab in labels],
-            labels,
-            [e.transform(views) for e in ests],
-            [e.loss_ for e in ests],
-            ests,
-            views,
-        )
+        row["restarts"][method] = _level_of_fits(ests, y, views)
     # Among methods: each method's first seed, and k-means (the loss is not comparable).
     models = [ests[0] for ests in fits.values()] + [km[0]]
     names = list(fits) + [BASELINE]
@@ -127,17 +133,28 @@ def run_settings(name, data_dir, epochs) -> dict:
                     ests.append(cls(k, random_state=0, lr=lr * factor, **params).fit(views))
                 except FloatingPointError:
                     continue
-        labels = [e.labels_ for e in ests]
-        row["settings"][method] = _level(
-            CRITERIA,
-            [clustering_accuracy(y, lab) for lab in labels],
-            labels,
-            [e.transform(views) for e in ests],
-            [e.loss_ for e in ests],
-            ests,
-            views,
-        )
+        row["settings"][method] = _level_of_fits(ests, y, views)
     return row
+
+
+def _per_method_table(rows, key) -> dict:
+    """Print the regret of each criterion per set (mean over methods) for the level ``key``;
+    return every method's regret per criterion."""
+    print("| set | " + " | ".join(CRITERIA) + " | best − median |")
+    print("|---|" + "---|" * (len(CRITERIA) + 1))
+    pooled = {c: [] for c in CRITERIA}
+    for r in rows:
+        per = r[key].values()
+        cells = []
+        for c in CRITERIA:
+            regret = [m["best"] - m[c] for m in per]
+            pooled[c] += regret
+            cells.append(f"{np.mean(regret):.3f}")
+        spread = np.mean([m["best"] - m["median"] for m in per])
+        print(f"| {r['dataset']} | " + " | ".join(cells) + f" | {spread:.3f} |")
+    means = " | ".join(f"**{np.mean(pooled[c]):.3f}**" for c in CRITERIA)
+    print(f"| **mean** | {means} | |")
+    return pooled
 
 
 def report(path: Path) -> int:
@@ -145,23 +162,7 @@ def report(path: Path) -> int:
     settings = [r for r in rows if r.get("level") == "settings"]
     rows = [r for r in rows if r.get("level") != "settings"]
     print("### Among restarts of one method: regret (best − selected ACC), mean over methods\n")
-    print("| set | " + " | ".join(CRITERIA) + " | best − median |")
-    print("|---|" + "---|" * (len(CRITERIA) + 1))
-    all_regrets = {c: [] for c in CRITERIA}
-    for r in rows:
-        per = r["restarts"].values()
-        cells = []
-        for c in CRITERIA:
-            regrets = [m["best"] - m[c] for m in per]
-            all_regrets[c] += regrets
-            cells.append(f"{np.mean(regrets):.3f}")
-        spread = np.mean([m["best"] - m["median"] for m in per])
-        print(f"| {r['dataset']} | " + " | ".join(cells) + f" | {spread:.3f} |")
-    print(
-        "| **mean** | "
-        + " | ".join(f"**{np.mean(all_regrets[c]):.3f}**" for c in CRITERIA)
-        + " | |"
-    )
+    all_regrets = _per_method_table(rows, "restarts")
     crits = CRITERIA[1:]
     print("\n### Among the five methods and k-means: selected ACC (regret)\n")
     print("| set | best | k-means | " + " | ".join(crits) + " |")
@@ -183,20 +184,7 @@ def report(path: Path) -> int:
     )
     if settings:
         print("\n### Among settings (learning rate x 1/3, 1, 3; seed 0): regret\n")
-        print("| set | " + " | ".join(CRITERIA) + " | best − median |")
-        print("|---|" + "---|" * (len(CRITERIA) + 1))
-        pooled = {c: [] for c in CRITERIA}
-        for r in settings:
-            per = r["settings"].values()
-            cells = []
-            for c in CRITERIA:
-                regret = [m["best"] - m[c] for m in per]
-                pooled[c] += regret
-                cells.append(f"{np.mean(regret):.3f}")
-            spread = np.mean([m["best"] - m["median"] for m in per])
-            print(f"| {r['dataset']} | " + " | ".join(cells) + f" | {spread:.3f} |")
-        means = " | ".join(f"**{np.mean(pooled[c]):.3f}**" for c in CRITERIA)
-        print(f"| **mean** | {means} | |")
+        pooled = _per_method_table(settings, "settings")
     levels = {
         "restarts": {c: np.mean(all_regrets[c]) for c in CRITERIA},
         "methods + k-means": {c: np.mean(regrets[c]) for c in crits},
