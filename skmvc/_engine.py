@@ -24,6 +24,7 @@ from skorch import NeuralNet
 from skorch.callbacks import Callback, EpochTimer
 
 from .exceptions import DivergenceError
+from .multiview import chunk_rows, is_memmap, release_pages
 
 __all__ = [
     "Batch",
@@ -97,32 +98,80 @@ def resolve_device(device) -> torch.device:
     return resolved
 
 
-class ViewData(torch.utils.data.Dataset):
-    """The training views, held once on the device.
+#: Fraction of the device's free memory the views may take to be held there whole
+#: (``on_device="auto"``).
+DEVICE_MEMORY_FRACTION = 0.5
 
-    Dense views become one tensor each on ``device``; on the CPU a float32 array is wrapped
-    without a copy, so a memory-mapped view (``np.load(..., mmap_mode="r")``) stays on disk
-    and is paged in as batches read it. A SciPy sparse view stays sparse on the host and
-    only the rows of a batch are densified and copied. A batch is taken with one
-    ``index_select`` per view: no per-sample ``__getitem__`` and no collate.
+
+def device_budget(device: torch.device) -> int:
+    """Bytes of views that may be held on ``device`` whole (``on_device="auto"``): a
+    fraction of the free memory of a CUDA device; unlimited elsewhere (on the CPU, float32
+    views are wrapped without a copy)."""
+    if device.type == "cuda":
+        free, _ = torch.cuda.mem_get_info(device)
+        return int(free * DEVICE_MEMORY_FRACTION)
+    return np.iinfo(np.int64).max
+
+
+def _nbytes(view) -> int:
+    if sp.issparse(view):
+        return int(view.data.nbytes + view.indices.nbytes + view.indptr.nbytes)
+    return int(np.prod(view.shape)) * 4  # as float32 on the device
+
+
+class ViewData(torch.utils.data.Dataset):
+    """The training views, held on the device when they fit, else read from the host a
+    mini-batch at a time.
+
+    Parameters
+    ----------
+    views : list
+        Validated views (:func:`skmvc.multiview.check_views`).
+    device : torch.device
+    on_device : {"auto", True, False}, default="auto"
+        ``True`` copies every dense view to the device once; ``False`` keeps the views on
+        the host and copies each mini-batch (from pinned memory, ahead of its use, on CUDA);
+        ``"auto"`` holds them on the device when they take at most :func:`device_budget`.
+
+    Notes
+    -----
+    On the CPU a float32 array is wrapped without a copy. A memory-mapped view
+    (``np.load(..., mmap_mode="r")``) is never read whole: each batch reads its rows, and
+    the pages a pass has read are released from the process as it goes, so resident memory
+    depends on the batch, not on the number of samples. A SciPy sparse view stays sparse on
+    the host; only the rows of a batch are densified. A batch is taken with one gather per
+    view: no per-sample ``__getitem__`` and no collate.
     """
 
-    def __init__(self, views: Sequence, device: torch.device) -> None:
+    #: Rows read from a memory map between two releases of its pages.
+    RELEASE_ROWS = 65_536
+
+    def __init__(self, views: Sequence, device: torch.device, on_device="auto") -> None:
         self.device = torch.device(device)
         self.n_samples = int(views[0].shape[0])
         self._order = None
+        self._rows_read = 0
+        dense = [v for v in views if not sp.issparse(v) and not is_memmap(v)]
+        if on_device == "auto":
+            on_device = sum(map(_nbytes, dense)) <= device_budget(self.device)
+        self.on_device = bool(on_device)
         self._views = []
         for view in views:
             if sp.issparse(view):
                 self._views.append(view.tocsr())
+            elif is_memmap(view):
+                self._views.append(view)  # read a batch at a time, converted as read
             else:
                 arr = np.ascontiguousarray(view, dtype=np.float32)
                 with warnings.catch_warnings():
-                    # A read-only array (np.load(..., mmap_mode="r")) is wrapped, not copied:
-                    # the engine only reads the views (batches are new tensors).
+                    # A read-only array is wrapped, not copied: the engine only reads the
+                    # views (batches are new tensors).
                     warnings.filterwarnings("ignore", message=".*not writable.*")
                     tensor = torch.from_numpy(arr)
-                self._views.append(tensor.to(self.device))
+                self._views.append(tensor.to(self.device) if self.on_device else tensor)
+        self._copy_stream = None
+        if self.device.type == "cuda" and not self.on_device:
+            self._copy_stream = torch.cuda.Stream(self.device)
 
     def __len__(self) -> int:
         return self.n_samples
@@ -130,28 +179,87 @@ class ViewData(torch.utils.data.Dataset):
     def __getitem__(self, i):  # for completeness; the engine never calls it per sample
         return self.take(torch.as_tensor([i], device=self.device))
 
+    def _host_rows(self, view, index: np.ndarray) -> torch.Tensor:
+        """The rows at ``index`` of a host view, as a float32 CPU tensor."""
+        if isinstance(view, torch.Tensor):
+            return view.index_select(0, torch.from_numpy(index))
+        if sp.issparse(view):
+            return torch.from_numpy(np.asarray(view[index].toarray(), dtype=np.float32))
+        # A memory map: read the rows in file order (sequential reads), then restore the
+        # batch's order.
+        order = np.argsort(index, kind="stable")
+        rows = np.empty((len(index), *view.shape[1:]), dtype=np.float32)
+        rows[order] = view[index[order]]
+        self._rows_read += len(index)
+        if self._rows_read >= self.RELEASE_ROWS:
+            release_pages(view)
+            self._rows_read = 0
+        return torch.from_numpy(rows)
+
+    def _start(self, index: torch.Tensor):
+        """Begin taking the batch at ``index``: resident views are sliced on the device;
+        host views are gathered, pinned and copied asynchronously on a side stream (CUDA)."""
+        views, host_index = [], None
+        event = None
+        for view in self._views:
+            if isinstance(view, torch.Tensor) and view.device == self.device:
+                views.append(view.index_select(0, index))
+                continue
+            if host_index is None:
+                host_index = index.cpu().numpy()
+            rows = self._host_rows(view, host_index)
+            if self._copy_stream is not None:
+                rows = rows.pin_memory()
+                with torch.cuda.stream(self._copy_stream):
+                    views.append(rows.to(self.device, non_blocking=True))
+            else:
+                views.append(rows.to(self.device))
+        if self._copy_stream is not None:
+            event = torch.cuda.Event()
+            event.record(self._copy_stream)
+        return views, index, event
+
+    @staticmethod
+    def _finish(started) -> Batch:
+        """The batch begun by :meth:`_start`, safe to use on the current stream."""
+        views, index, event = started
+        if event is not None:
+            stream = torch.cuda.current_stream(index.device)
+            stream.wait_event(event)
+            for view in views:
+                view.record_stream(stream)
+        return Batch(views, index)
+
     def take(self, index: torch.Tensor) -> Batch:
         """The batch made of the samples at ``index`` (a 1-D tensor on the device)."""
-        views = []
-        for view in self._views:
-            if isinstance(view, torch.Tensor):
-                views.append(view.index_select(0, index))
-            else:
-                rows = view[index.cpu().numpy()].toarray()
-                views.append(torch.from_numpy(rows).to(self.device))
-        return Batch(views, index)
+        return self._finish(self._start(index))
+
+    def take_all(self, indices) -> Iterator[Batch]:
+        """The batches at each of ``indices`` in turn; the next batch's copy from the host is
+        started before the current one is handed out, so it overlaps the computation."""
+        pending = None
+        for index in indices:
+            started = self._start(index)
+            if pending is not None:
+                yield self._finish(pending)
+            pending = started
+        if pending is not None:
+            yield self._finish(pending)
 
     def batches(self, batch_size: int, order: np.ndarray | None = None) -> Iterator[Batch]:
         """Batches of near-equal size, none of size one when n >= 2 (inference): in sample
         order, or along ``order`` (a permutation of the samples) when given."""
         n_chunks = max(1, -(-self.n_samples // batch_size))
         bounds = np.linspace(0, self.n_samples, n_chunks + 1).round().astype(int)
-        for start, stop in zip(bounds[:-1], bounds[1:]):
-            if order is None:
-                index = torch.arange(int(start), int(stop), device=self.device)
-            else:
-                index = torch.as_tensor(order[start:stop], device=self.device)
-            yield self.take(index)
+
+        def indices():
+            for start, stop in zip(bounds[:-1], bounds[1:]):
+                if order is None:
+                    yield torch.arange(int(start), int(stop), device=self.device)
+                else:
+                    yield torch.as_tensor(order[start:stop], device=self.device)
+
+        return self.take_all(indices())
 
     def canonical_order(self) -> np.ndarray:
         """A pseudo-random order of the samples that depends only on their content, not on
@@ -161,6 +269,7 @@ class ViewData(torch.utils.data.Dataset):
         float32 values in every view; samples are sorted by key (ties are identical rows).
         Losses whose value depends on what shares a batch (contrastive terms) are evaluated
         in this order, so ``loss_`` and ``score`` do not depend on how the rows are sorted.
+        Dense views are hashed in row blocks, so memory stays bounded.
         """
         if self._order is None:
             key = np.zeros(self.n_samples, dtype=np.uint64)
@@ -180,13 +289,25 @@ def _mix(z: np.ndarray) -> np.ndarray:
 
 
 def _row_hash(view, v: int) -> np.ndarray:
-    """An exact per-row integer hash of a view's float32 values (dense tensor or CSR)."""
-    if isinstance(view, torch.Tensor):
-        bits = view.detach().reshape(view.shape[0], -1).cpu().numpy().view(np.uint32)
-        cols = np.arange(bits.shape[1], dtype=np.uint64)
-        weights = _mix(cols + np.uint64(1_000_003 * (v + 1)))
-        with np.errstate(over="ignore"):
-            return (_mix(bits.astype(np.uint64)) * weights).sum(axis=1, dtype=np.uint64)
+    """An exact per-row integer hash of a view's float32 values (dense tensor or array,
+    hashed in row blocks, or CSR)."""
+    if not sp.issparse(view):
+        n = view.shape[0]
+        width = int(np.prod(view.shape[1:]))
+        weights = _mix(np.arange(width, dtype=np.uint64) + np.uint64(1_000_003 * (v + 1)))
+        out = np.empty(n, dtype=np.uint64)
+        rows = chunk_rows(view)
+        for start in range(0, n, rows):
+            block = view[start : start + rows]
+            if isinstance(block, torch.Tensor):
+                block = block.detach().cpu().numpy()
+            bits = np.asarray(block, dtype=np.float32).reshape(len(block), -1).view(np.uint32)
+            with np.errstate(over="ignore"):
+                out[start : start + rows] = (_mix(bits.astype(np.uint64)) * weights).sum(
+                    axis=1, dtype=np.uint64
+                )
+            release_pages(view)
+        return out
     csr = view.tocsr()
     data = np.asarray(csr.data, dtype=np.float32).view(np.uint32).astype(np.uint64)
     weights = _mix(csr.indices.astype(np.uint64) + np.uint64(1_000_003 * (v + 1)))
@@ -212,11 +333,15 @@ class _ShuffledBatches:
     def __iter__(self) -> Iterator[Batch]:
         n = len(self.dataset)
         order = torch.randperm(n, generator=self.generator).to(self.dataset.device)
-        for start in range(0, n, self.batch_size):
-            index = order[start : start + self.batch_size]
-            if index.numel() < 2 and n >= 2:
-                break
-            yield self.dataset.take(index)
+
+        def indices():
+            for start in range(0, n, self.batch_size):
+                index = order[start : start + self.batch_size]
+                if index.numel() < 2 and n >= 2:
+                    break
+                yield index
+
+        return self.dataset.take_all(indices())
 
     def __len__(self) -> int:
         return max(1, len(self.dataset) // self.batch_size)

@@ -23,6 +23,8 @@ import numpy as np
 import torch
 from joblib import Parallel, delayed
 from sklearn.base import BaseEstimator, ClusterMixin, TransformerMixin, _fit_context
+from sklearn.cluster import KMeans
+from sklearn.preprocessing import normalize
 from sklearn.utils import check_random_state
 from sklearn.utils._available_if import available_if
 from sklearn.utils._param_validation import Interval, StrOptions
@@ -115,7 +117,7 @@ def _fit_one(estimator, views, seed: int, device: torch.device, num_threads: int
     generator = torch.Generator().manual_seed(seed)
     shapes = [view_shape(v) for v in views]
     module = estimator._build_module(shapes, generator).to(device)
-    data = ViewData(views, device)
+    data = ViewData(views, device, estimator.views_on_device)
     trainer = Trainer(
         module,
         batch_size=estimator.batch_size,
@@ -137,7 +139,13 @@ def _fit_one(estimator, views, seed: int, device: torch.device, num_threads: int
                 f"{type(estimator).__name__} ended with a non-finite training loss "
                 f"({loss}). {DIVERGENCE_HINT}"
             )
-        labels = estimator._module_labels(module, data)
+        if estimator._assigns_by_kmeans():
+            extras["cluster_centers_"] = kmeans_centers(
+                apply_module(estimator._embedding, module, data, estimator.batch_size),
+                estimator.n_clusters,
+                seed,
+            )
+        labels = estimator._module_labels(module, data, extras.get("cluster_centers_"))
         embedding = None
         if estimator.selection == "silhouette" and estimator.n_init > 1:
             embedding = apply_module(estimator._embedding, module, data, estimator.batch_size)
@@ -173,6 +181,21 @@ _COMMON_FITTED = frozenset(
 )
 
 
+#: k-means initialisations wherever a method runs k-means on its embedding.
+KMEANS_N_INIT = 10
+
+
+def kmeans_centers(
+    embedding: np.ndarray, n_clusters: int, seed: int, *, l2_normalise: bool = False
+) -> np.ndarray:
+    """Centroids (float32) of k-means on the rows of ``embedding``, L2-normalised first if
+    asked (``KMEANS_N_INIT`` initialisations, seeded)."""
+    x = embedding.astype(np.float64)
+    km = KMeans(n_clusters, n_init=KMEANS_N_INIT, random_state=seed)
+    km.fit(normalize(x) if l2_normalise else x)
+    return km.cluster_centers_.astype(np.float32)
+
+
 def init_children(module, generator, *, keep=(), scheme="default", gain=1.0):
     """Initialise each child of ``module`` in order from ``generator``
     (:func:`skmvc.nn.init_weights`), except the children named in ``keep`` (e.g. a user's
@@ -184,17 +207,31 @@ def init_children(module, generator, *, keep=(), scheme="default", gain=1.0):
 
 
 @torch.no_grad()
-def apply_module(fn, module, data: ViewData, batch_size: int) -> np.ndarray:
+def apply_module(
+    fn, module, data: ViewData, batch_size: int, *, batch_statistics: bool = False, order=None
+) -> np.ndarray:
     """``fn(module, batch)`` over the data in sequential batches, in eval mode, as one
     float32 array on the host.
+
+    With ``batch_statistics=True`` the batches go through a throw-away copy of ``module`` in
+    train mode, so batch normalisation uses each batch's statistics, as training does (and
+    the module's running statistics are left untouched). Use it for what training will
+    compare with its own outputs, e.g. centroids initialised before the first epoch. The
+    batches follow ``order`` (a permutation of the samples) when given; the output is in
+    sample order either way.
 
     Raises :class:`~skmvc.exceptions.DivergenceError` when the output is not finite (NaN
     weights, or views so large that the network overflows), before anything downstream
     (k-means, an argmax) reads it.
     """
-    module.eval()
-    outs = [fn(module, batch).float().cpu() for batch in data.batches(batch_size)]
+    if batch_statistics:
+        module = copy.deepcopy(module).train()
+    else:
+        module.eval()
+    outs = [fn(module, batch).float().cpu() for batch in data.batches(batch_size, order)]
     out = torch.cat(outs)
+    if order is not None:
+        out = out[torch.as_tensor(np.argsort(order))]
     if not bool(torch.isfinite(out).all()):
         cause = (
             "the network's weights are not finite"
@@ -252,6 +289,7 @@ class BaseMultiViewClustering(ClusterMixin, TransformerMixin, BaseEstimator):
         "n_jobs": [Integral, None],
         "verbose": ["verbose"],
         "view_sizes": [Interval(Integral, 1, None, closed="left"), "array-like", None],
+        "views_on_device": [StrOptions({"auto"}), "boolean"],
     }
 
     #: Method-specific fitted attributes, besides the common ones (what ``load`` may set).
@@ -501,18 +539,39 @@ class BaseMultiViewClustering(ClusterMixin, TransformerMixin, BaseEstimator):
 
     def _data(self, X) -> ViewData:
         check_is_fitted(self)
-        return ViewData(self._validate_views(X, reset=False), self.device_)
+        return ViewData(self._validate_views(X, reset=False), self.device_, self.views_on_device)
 
-    def _module_labels(self, module, data: ViewData) -> np.ndarray:
-        """Cluster labels of ``data`` under ``module`` (the trained network of a restart)."""
-        return (
-            apply_module(self._soft_assignments, module, data, self.batch_size)
-            .argmax(axis=1)
-            .astype(np.int64)
+    def _assigns_by_kmeans(self) -> bool:
+        """Whether labels come from k-means on the embedding (``assign_labels="kmeans"``)
+        rather than from the method's clustering head."""
+        return getattr(self, "assign_labels", "head") == "kmeans"
+
+    def _center_assignments(self, module, batch, centers: torch.Tensor) -> torch.Tensor:
+        """Student-t soft assignments (DEC's kernel, one degree of freedom) of the batch's
+        embedding to ``centers``; their argmax is the nearest centre."""
+        z = self._embedding(module, batch).float()
+        q = 1.0 / (1.0 + torch.cdist(z, centers).pow(2))
+        return q / q.sum(dim=1, keepdim=True)
+
+    def _assignments(self, module, data: ViewData, centers=None) -> np.ndarray:
+        """Soft assignments of ``data``: to ``centers`` when given, else the head's."""
+        if centers is None:
+            return apply_module(self._soft_assignments, module, data, self.batch_size)
+        c = torch.as_tensor(centers, device=data.device)
+        return apply_module(
+            lambda m, batch: self._center_assignments(m, batch, c), module, data, self.batch_size
         )
 
+    def _module_labels(self, module, data: ViewData, centers=None) -> np.ndarray:
+        """Cluster labels of ``data`` under ``module`` (the trained network of a restart):
+        the nearest of ``centers`` when given, else the head's argmax."""
+        return self._assignments(module, data, centers).argmax(axis=1).astype(np.int64)
+
+    def _fitted_centers(self):
+        return self.cluster_centers_ if self._assigns_by_kmeans() else None
+
     def _labels_of(self, data: ViewData) -> np.ndarray:
-        return self._module_labels(self.module_, data)
+        return self._module_labels(self.module_, data, self._fitted_centers())
 
     def predict(self, X):
         """Cluster labels of the samples of X.
@@ -541,7 +600,8 @@ class BaseMultiViewClustering(ClusterMixin, TransformerMixin, BaseEstimator):
         proba : ndarray of shape (n_samples, n_clusters)
             Rows sum to one.
         """
-        return self._apply(self._soft_assignments, self._data(X))
+        data = self._data(X)  # checks that the estimator is fitted
+        return self._assignments(self.module_, data, self._fitted_centers())
 
     def transform(self, X):
         """The method's fused embedding of the samples of X.
@@ -685,7 +745,10 @@ class BaseMultiViewClustering(ClusterMixin, TransformerMixin, BaseEstimator):
     @classmethod
     def _fitted_attribute_names(cls) -> frozenset:
         """The fitted attributes the class declares (what :meth:`load` may set)."""
-        return _COMMON_FITTED | frozenset(cls._extra_fitted_attributes)
+        names = _COMMON_FITTED | frozenset(cls._extra_fitted_attributes)
+        if "assign_labels" in cls._get_param_names():
+            names |= {"cluster_centers_"}
+        return names
 
     @classmethod
     def load(cls, path, device="auto"):

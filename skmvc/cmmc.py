@@ -12,18 +12,15 @@ import torch.nn.functional as F
 from scipy.optimize import linear_sum_assignment
 from sklearn.cluster import KMeans
 from sklearn.metrics.cluster import contingency_matrix
-from sklearn.utils._param_validation import Interval
+from sklearn.utils._param_validation import Interval, StrOptions
 from torch import nn
 
 from ._autoencoder import AutoencoderClustering
-from .base import apply_module
+from .base import KMEANS_N_INIT, apply_module
 from .losses import cluster_contrast, cluster_entropy, nt_xent, reconstruction_loss
 from .nn import MLP, build_autoencoders
 
 __all__ = ["CMMCClustering"]
-
-#: k-means restarts for the pseudo-labels (Eq. 11).
-_KMEANS_N_INIT = 10
 
 
 class _CMMCNetwork(nn.Module):
@@ -136,7 +133,7 @@ class CMMCClustering(AutoencoderClustering):
         latent of width ``latent_dim`` and a reconstruction of shape ``(batch, d_v)``
         (flattened). Such modules are not re-initialised.
     device, random_state, n_init, n_jobs, verbose, view_sizes, tol, \
-n_iter_no_change, selection
+n_iter_no_change, selection, assign_labels, views_on_device
         As in :class:`skmvc.CONANClustering`.
 
     Attributes
@@ -146,7 +143,8 @@ n_iter_no_change, selection
     pseudo_labels_ : ndarray of shape (n_samples, n_views)
         The matched pseudo-labels p̂^m used for fine-tuning (empty if ``finetune_epochs=0``).
     n_views_, n_features_in_, n_features_per_view_, view_shapes_, module_, history_, \
-n_iter_, init_losses_, init_collapsed_, selection_scores_, device_
+n_iter_, init_losses_, init_collapsed_, selection_scores_, device_, \
+cluster_centers_
         As in :class:`skmvc.CONANClustering`. ``history_`` has the stages ``pretrain``
         (``reconstruction``), ``contrastive`` (``reconstruction``, ``feature_contrast``,
         ``label_contrast``, ``entropy``) and ``finetune`` (``cross_entropy``).
@@ -179,6 +177,7 @@ n_iter_, init_losses_, init_collapsed_, selection_scores_, device_
 
     _parameter_constraints: dict = {
         **AutoencoderClustering._parameter_constraints,
+        "assign_labels": [StrOptions({"head", "kmeans"})],
         "finetune_epochs": [Interval(Integral, 0, None, closed="left")],
         "feature_temperature": [Interval(Real, 0, None, closed="neither")],
         "label_temperature": [Interval(Real, 0, None, closed="neither")],
@@ -211,6 +210,8 @@ n_iter_, init_losses_, init_collapsed_, selection_scores_, device_
         tol=1e-3,
         n_iter_no_change=10,
         selection="loss",
+        assign_labels="head",
+        views_on_device="auto",
     ):
         self.n_clusters = n_clusters
         self.pretrain_epochs = pretrain_epochs
@@ -234,6 +235,8 @@ n_iter_, init_losses_, init_collapsed_, selection_scores_, device_
         self.tol = tol
         self.n_iter_no_change = n_iter_no_change
         self.selection = selection
+        self.assign_labels = assign_labels
+        self.views_on_device = views_on_device
 
     def _build_module(self, view_shapes, generator):
         module = _CMMCNetwork(
@@ -290,7 +293,7 @@ n_iter_, init_losses_, init_collapsed_, selection_scores_, device_
     def _set_pseudo_labels(self, module, data, seed):
         """Eqs. 11–13: k-means on [h^1;…;h^M] normalised, matched per view."""
         features = apply_module(self._embedding, module, data, self.batch_size)
-        km = KMeans(self.n_clusters, n_init=_KMEANS_N_INIT, random_state=seed)
+        km = KMeans(self.n_clusters, n_init=KMEANS_N_INIT, random_state=seed)
         pseudo = km.fit_predict(features.astype(np.float64))
         predicted = apply_module(self._view_predictions, module, data, self.batch_size)
         matched = np.stack(

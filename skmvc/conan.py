@@ -112,6 +112,14 @@ class CONANClustering(BaseMultiViewClustering):
         Relative bandwidth of the DDC kernel: ``σ² = rel_sigma · median squared distance``.
     device : str or torch.device, default="auto"
         ``"auto"`` uses CUDA when available, else the CPU; or any torch device string.
+    views_on_device : {"auto", True, False}, default="auto"
+        Whether the views are copied to the device whole (``True``) or stay in host memory
+        and are copied a mini-batch at a time (``False``; on CUDA from pinned memory, the
+        next batch's copy overlapping the current batch's computation). ``"auto"`` holds
+        them on a CUDA device when they take at most half its free memory; on the CPU,
+        float32 views are used where they are, without a copy. Memory-mapped views
+        (``np.load(..., mmap_mode="r")``) are always read a batch at a time, whatever
+        their dtype, and never loaded whole.
     random_state : int, RandomState instance or None, default=None
         Seeds the network initialisation, the batch order and k-means; the same value gives
         the same labels on the CPU, whatever ``n_jobs``.
@@ -142,6 +150,13 @@ class CONANClustering(BaseMultiViewClustering):
         averaged over every restart's embedding
         (:func:`skmvc.metrics.pooled_silhouette_scores`). No labels are used.
         ``selection_scores_`` records each restart's score.
+    assign_labels : {"head", "kmeans"}, default="head"
+        How samples are assigned to clusters after training: ``"head"`` by the method's
+        clustering head (the paper); ``"kmeans"`` by k-means (10 initialisations) on the
+        embedding (:meth:`transform`) of the training data, after which
+        :meth:`predict` gives the nearest centre and :meth:`predict_proba` a Student-t
+        kernel over the centres. Training is the same either way. See
+        ``docs/benchmarks.md`` for when each is better.
 
     Attributes
     ----------
@@ -178,6 +193,8 @@ class CONANClustering(BaseMultiViewClustering):
         Number of epochs run.
     device_ : torch.device
         The device the network lives on.
+    cluster_centers_ : ndarray of shape (n_clusters, n_components)
+        With ``assign_labels="kmeans"`` only: the centres in the embedding.
 
     See Also
     --------
@@ -200,6 +217,7 @@ class CONANClustering(BaseMultiViewClustering):
 
     _parameter_constraints: dict = {
         **BaseMultiViewClustering._parameter_constraints,
+        "assign_labels": [StrOptions({"head", "kmeans"})],
         "lr_schedule": [StrOptions({"cosine", "constant"})],
         "contrast": [StrOptions({"simclr", "simsiam", "none"})],
         "clustering": [StrOptions({"ddc", "dec"})],
@@ -238,6 +256,8 @@ class CONANClustering(BaseMultiViewClustering):
         tol=1e-3,
         n_iter_no_change=10,
         selection="loss",
+        assign_labels="head",
+        views_on_device="auto",
     ):
         self.n_clusters = n_clusters
         self.max_epochs = max_epochs
@@ -262,6 +282,8 @@ class CONANClustering(BaseMultiViewClustering):
         self.tol = tol
         self.n_iter_no_change = n_iter_no_change
         self.selection = selection
+        self.assign_labels = assign_labels
+        self.views_on_device = views_on_device
 
     def _build_module(self, view_shapes, generator):
         layers = self._layer_widths()
@@ -336,8 +358,17 @@ class CONANClustering(BaseMultiViewClustering):
 
     @torch.no_grad()
     def _init_dec_centroids(self, module, data, seed):
-        """DEC: k-means on z of the untrained network over the whole training set."""
-        z = apply_module(self._embedding, module, data, self.batch_size)
+        """DEC: k-means on z of the untrained network over the whole training set.
+
+        z is computed as training computes it (batch normalisation on batch statistics, in
+        shuffled batches of ``batch_size``): the untrained network's running statistics are
+        still the identity, so eval-mode z would lie in another space than the z the
+        centroids are trained against.
+        """
+        order = np.random.RandomState(seed).permutation(len(data))
+        z = apply_module(
+            self._embedding, module, data, self.batch_size, batch_statistics=True, order=order
+        )
         km = KMeans(self.n_clusters, random_state=seed).fit(z.astype(np.float64))
         module.dec.centroids.copy_(torch.as_tensor(km.cluster_centers_, dtype=torch.float32))
 

@@ -7,19 +7,15 @@ from numbers import Integral, Real
 import numpy as np
 import torch
 import torch.nn.functional as F
-from sklearn.cluster import KMeans
 from sklearn.utils._param_validation import Interval
 from torch import nn
 
 from ._autoencoder import AutoencoderClustering
-from .base import apply_module
+from .base import apply_module, kmeans_centers
 from .losses import info_nce, reconstruction_loss
 from .nn import MLP, CrossViewRecalibration, build_autoencoders
 
 __all__ = ["CRRCClustering"]
-
-#: k-means restarts for the final labels (Eq. 14).
-_KMEANS_N_INIT = 10
 
 
 class _CRRCNetwork(nn.Module):
@@ -119,7 +115,7 @@ class CRRCClustering(AutoencoderClustering):
     autoencoder_factory : callable or None, default=None
         As in :class:`skmvc.CMMCClustering`.
     device, random_state, n_init, n_jobs, verbose, view_sizes, tol, \
-n_iter_no_change, selection
+n_iter_no_change, selection, views_on_device
         As in :class:`skmvc.CONANClustering`.
 
     Attributes
@@ -209,6 +205,7 @@ n_iter_, init_losses_, init_collapsed_, selection_scores_, device_
         tol=1e-3,
         n_iter_no_change=10,
         selection="loss",
+        views_on_device="auto",
     ):
         self.n_clusters = n_clusters
         self.pretrain_epochs = pretrain_epochs
@@ -235,6 +232,7 @@ n_iter_, init_losses_, init_collapsed_, selection_scores_, device_
         self.tol = tol
         self.n_iter_no_change = n_iter_no_change
         self.selection = selection
+        self.views_on_device = views_on_device
 
     def _build_module(self, view_shapes, generator):
         module = _CRRCNetwork(
@@ -275,9 +273,7 @@ n_iter_, init_losses_, init_collapsed_, selection_scores_, device_
     def _fitted_extras(self, module, data, seed):
         """Eq. 14: k-means on the normalised H of the training data; keep the centroids."""
         h = apply_module(self._embedding, module, data, self.batch_size)
-        km = KMeans(self.n_clusters, n_init=_KMEANS_N_INIT, random_state=seed)
-        km.fit(_normalise(h).astype(np.float64))
-        centers = km.cluster_centers_.astype(np.float32)
+        centers = kmeans_centers(h, self.n_clusters, seed, l2_normalise=True)
         module.centroids.copy_(torch.as_tensor(centers))
         return {"cluster_centers_": centers}
 
@@ -289,9 +285,6 @@ n_iter_, init_losses_, init_collapsed_, selection_scores_, device_
         h = F.normalize(module.global_representation(batch.views), dim=1)
         return torch.cdist(h, module.centroids).argmin(dim=1)
 
-    def _module_labels(self, module, data):
+    def _module_labels(self, module, data, centers=None):
+        # The centroids live in the module (``module.centroids``).
         return apply_module(self._nearest_centroid, module, data, self.batch_size).astype(np.int64)
-
-
-def _normalise(x: np.ndarray) -> np.ndarray:
-    return x / np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-12)

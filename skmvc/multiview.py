@@ -12,6 +12,7 @@ Every estimator and helper of skmvc accepts three forms of input (see the user g
 
 from __future__ import annotations
 
+import mmap
 import numbers
 from collections.abc import Sequence
 
@@ -236,9 +237,77 @@ def check_not_complex(X, where: str) -> None:
             )
 
 
+#: Values read at a time when a view is scanned whole (validation, hashing): the
+#: temporary arrays of a scan stay a few MB, whatever the number of samples.
+CHUNK_VALUES = 1 << 16
+
+
+def is_memmap(view) -> bool:
+    """Whether ``view`` is a NumPy memory map (``np.memmap``, or ``np.load`` with
+    ``mmap_mode``)."""
+    return isinstance(view, np.memmap)
+
+
+def release_pages(view) -> None:
+    """Drop the pages of a memory-mapped view that reads have mapped into this process.
+
+    Reading a memory map leaves its pages in the process's resident memory; for a read-only
+    file mapping they are clean, so dropping them only means a later read comes from the
+    page cache or the disk. Keeps the resident memory of a pass over a large map bounded.
+    No-op for other arrays and where ``madvise`` is unavailable.
+    """
+    mm = getattr(view, "_mmap", None)
+    if mm is None or not hasattr(mm, "madvise") or not hasattr(mmap, "MADV_DONTNEED"):
+        return
+    try:
+        mm.madvise(mmap.MADV_DONTNEED)
+    except (OSError, ValueError):  # a closed map, or a platform that refuses it
+        pass
+
+
+def chunk_rows(view) -> int:
+    """Rows per block when scanning ``view``: about ``CHUNK_VALUES`` values."""
+    return max(1, CHUNK_VALUES // max(1, int(np.prod(view.shape[1:]))))
+
+
+def row_chunks(view):
+    """Consecutive row blocks of a dense view (as they are stored), releasing a memory map's
+    pages after each block."""
+    rows = chunk_rows(view)
+    for start in range(0, view.shape[0], rows):
+        yield view[start : start + rows]
+        release_pages(view)
+
+
+def _check_memmap_view(view, v: int):
+    """Validate a memory-mapped view without reading it whole into memory: its dtype, shape
+    and finiteness (in row blocks). The view is returned as it is; the engine converts each
+    mini-batch to float32 as it reads it."""
+    if view.dtype.kind not in "biuf":
+        raise ValueError(
+            f"View {v}: a memory-mapped view must be numeric, got dtype {view.dtype}."
+        )
+    if view.ndim not in (2, 3, 4):
+        raise ValueError(
+            f"View {v}: a memory-mapped view must have shape (n, d), (n, H, W) or (n, C, H, W), "
+            f"got {view.shape}."
+        )
+    if view.shape[0] < 1 or int(np.prod(view.shape[1:])) < 1:
+        raise ValueError(f"View {v}: Found array with shape {view.shape}; it has no data.")
+    if view.dtype.kind == "f":
+        for block in row_chunks(view):
+            if not np.isfinite(block.sum(dtype=np.float64)):
+                what = "NaN" if np.isnan(block).any() else "infinity"
+                raise ValueError(f"View {v}: Input contains {what}.")
+    return view[:, None] if view.ndim == 3 else view
+
+
 def _check_one_view(view, v: int):
-    """Validate one view; returns a float32 ndarray (2-D or 4-D) or a float32 CSR matrix."""
+    """Validate one view; returns a float32 ndarray (2-D or 4-D), a float32 CSR matrix, or a
+    memory-mapped view as it is (read in mini-batches, never whole)."""
     check_not_complex(view, f"View {v}")
+    if is_memmap(view):
+        return _check_memmap_view(view, v)
     shape = getattr(view, "shape", None)
     ndim = len(shape) if shape is not None else None
     try:
@@ -283,7 +352,9 @@ def check_views(X, *, view_sizes=None, min_views: int = 1):
     views : list
         Per-view float32 arrays: 2-D ``ndarray``, 4-D ``ndarray`` ``(n, C, H, W)`` for
         image views, or CSR sparse matrices. Inputs that were already float32 may be
-        returned without a copy; they are never modified.
+        returned without a copy; they are never modified. A memory-mapped view
+        (``np.memmap``, ``np.load(..., mmap_mode="r")``) is checked in row blocks and returned
+        as it is, whatever its numeric dtype: the engine reads it a mini-batch at a time.
 
     Raises
     ------
@@ -384,12 +455,19 @@ def unscaled_views(views) -> list[str]:
     """
     found = []
     for v, view in enumerate(views):
-        values = view.data if sp.issparse(view) else np.asarray(view)
-        if values.size == 0:
+        blocks = [view.data] if sp.issparse(view) else row_chunks(view)
+        top, low, integral, empty = 0.0, np.inf, True, True
+        for block in blocks:  # in row blocks: a memory-mapped view is never read whole
+            if block.size == 0:
+                continue
+            empty = False
+            top = max(top, float(np.max(block)), -float(np.min(block)))
+            low = min(low, float(np.min(block)))
+            integral = integral and bool(np.array_equal(block, np.round(block)))
+        if empty:
             continue
-        top = float(np.abs(values).max())
         if top > UNSCALED_MAX:
             found.append(f"view {v} has values up to {top:.3g}")
-        elif top > 1 and values.min() >= 0 and np.array_equal(values, np.round(values)):
+        elif top > 1 and low >= 0 and integral:
             found.append(f"view {v} holds raw counts (non-negative integers up to {top:.0f})")
     return found

@@ -6,7 +6,7 @@ from numbers import Integral, Real
 
 import torch
 import torch.nn.functional as F
-from sklearn.utils._param_validation import Interval
+from sklearn.utils._param_validation import Interval, StrOptions
 from torch import nn
 
 from ._autoencoder import AutoencoderClustering
@@ -124,7 +124,7 @@ class RAVClustering(AutoencoderClustering):
     autoencoder_factory : callable or None, default=None
         As in :class:`skmvc.CMMCClustering`.
     device, random_state, n_init, n_jobs, verbose, view_sizes, tol, \
-n_iter_no_change, selection
+n_iter_no_change, selection, assign_labels, views_on_device
         As in :class:`skmvc.CONANClustering`.
 
     Attributes
@@ -133,7 +133,8 @@ n_iter_no_change, selection
         The view-aware weights W (rows sum to one; larger for closer views), averaged over
         the batches of the training set after training.
     labels_, n_views_, n_features_in_, n_features_per_view_, view_shapes_, module_, \
-n_iter_, init_losses_, init_collapsed_, selection_scores_, device_
+n_iter_, init_losses_, init_collapsed_, selection_scores_, device_, \
+cluster_centers_
         As in :class:`skmvc.CONANClustering`. ``history_`` has the stages ``pretrain``
         (``reconstruction``) and ``train`` (``reconstruction``, ``label_contrast``,
         ``entropy``, ``relation``).
@@ -156,6 +157,7 @@ n_iter_, init_losses_, init_collapsed_, selection_scores_, device_
 
     _parameter_constraints: dict = {
         **AutoencoderClustering._parameter_constraints,
+        "assign_labels": [StrOptions({"head", "kmeans"})],
         "label_weight": [Interval(Real, 0, None, closed="left")],
         "relation_weight": [Interval(Real, 0, None, closed="left")],
         "feature_temperature": [Interval(Real, 0, None, closed="neither")],
@@ -196,6 +198,8 @@ n_iter_, init_losses_, init_collapsed_, selection_scores_, device_
         tol=1e-3,
         n_iter_no_change=10,
         selection="loss",
+        assign_labels="head",
+        views_on_device="auto",
     ):
         self.n_clusters = n_clusters
         self.pretrain_epochs = pretrain_epochs
@@ -223,6 +227,8 @@ n_iter_, init_losses_, init_collapsed_, selection_scores_, device_
         self.tol = tol
         self.n_iter_no_change = n_iter_no_change
         self.selection = selection
+        self.assign_labels = assign_labels
+        self.views_on_device = views_on_device
 
     def _build_module(self, view_shapes, generator):
         module = _RAVNetwork(

@@ -1,11 +1,14 @@
 """The training engine: stages, several optimisers, schedulers, batches, logging."""
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 import scipy.sparse as sp
 import torch
 from torch import nn
 
+from skmvc import _engine as engine
 from skmvc._engine import OptimizerSpec, Stage, Step, Trainer, ViewData, resolve_device
 
 
@@ -249,19 +252,86 @@ def test_the_canonical_order_depends_only_on_the_rows():
     assert not np.array_equal(a, np.arange(50))  # and not the input order
 
 
-def test_a_memory_mapped_view_is_wrapped_not_copied(tmp_path):
+def test_a_float32_view_is_wrapped_not_copied():
+    view = np.random.RandomState(0).rand(60, 5).astype(np.float32)
+    data = ViewData([view], torch.device("cpu"))
+    assert data.on_device
+    assert data._views[0].data_ptr() == view.ctypes.data
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_a_memory_mapped_view_is_never_read_whole(tmp_path, dtype):
+    """Fit and predict on memory-mapped views (float32 and float64): no NumPy allocation
+    anywhere near a view's size is made (a copy of the first view would be 40 MB as
+    float32), and the files are unchanged."""
+    import tracemalloc
+
     from conftest import small_conan
 
+    n = 20_000
     rng = np.random.RandomState(0)
-    np.save(tmp_path / "a.npy", rng.rand(60, 5).astype(np.float32))
-    np.save(tmp_path / "b.npy", rng.rand(60, 3).astype(np.float32))
-    views = [np.load(tmp_path / f"{n}.npy", mmap_mode="r") for n in "ab"]
-    data = ViewData(views, torch.device("cpu"))
-    for tensor, view in zip(data._views, views):
-        assert tensor.data_ptr() == view.ctypes.data  # the file's pages, not a copy
-    from skmvc import check_views
+    for name, d in (("a", 500), ("b", 250)):
+        mm = np.lib.format.open_memmap(tmp_path / f"{name}.npy", "w+", dtype, (n, d))
+        for start in range(0, n, 5_000):
+            mm[start : start + 5_000] = rng.rand(5_000, d)
+        mm.flush()
+        del mm
+    views = [np.load(tmp_path / f"{name}.npy", mmap_mode="r") for name in "ab"]
+    one_view = n * 500 * 4
+    est = small_conan(max_epochs=1, batch_size=256)
+    est.fit([v[:300] for v in views])  # warm-up: the first fit imports parts of torch
+    tracemalloc.start()
+    try:
+        est.fit(views)
+        labels = est.predict(views)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert labels.shape == (n,)
+    assert peak < one_view / 4, f"peak NumPy allocation {peak / 1e6:.1f} MB"
+    head = np.load(tmp_path / "a.npy", mmap_mode="r")[:5]
+    np.testing.assert_array_equal(head, views[0][:5])
 
-    assert all(np.shares_memory(c, v) for c, v in zip(check_views(views), views))
-    est = small_conan(max_epochs=2).fit(views)
-    assert est.predict(views).shape == (60,)
-    np.testing.assert_array_equal(np.load(tmp_path / "a.npy"), views[0])
+
+@pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="reads /proc (Linux)")
+def test_release_pages_drops_what_a_read_mapped(tmp_path):
+    from skmvc.multiview import release_pages
+
+    def rss_file_kb():
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("RssFile:"):
+                return int(line.split()[1])
+        pytest.skip("no RssFile in /proc/self/status")
+
+    np.save(tmp_path / "big.npy", np.ones((4096, 4096), dtype=np.float32))  # 64 MB
+    view = np.load(tmp_path / "big.npy", mmap_mode="r")
+    before = rss_file_kb()
+    assert float(view.sum(dtype=np.float64)) == 4096 * 4096
+    read = rss_file_kb()
+    release_pages(view)
+    released = rss_file_kb()
+    assert read - before > 32_000  # reading mapped the pages (KB)
+    assert released - before < 8_000  # and releasing dropped them
+
+
+def test_views_beyond_the_device_budget_stream_from_the_host(monkeypatch, two_views):
+    """A patched budget of 0 bytes: the views stay on the host and batches are copied one at
+    a time; training and prediction give the same labels as with resident views."""
+    from conftest import small_crrc
+
+    X, _ = two_views
+    resident = small_crrc().fit(X)
+    monkeypatch.setattr(engine, "device_budget", lambda device: 0)
+    assert not ViewData(X, torch.device("cpu")).on_device
+    streamed = small_crrc().fit(X)
+    np.testing.assert_array_equal(streamed.labels_, resident.labels_)
+    np.testing.assert_array_equal(streamed.predict(X), resident.predict(X))
+    forced = small_crrc(views_on_device=False).fit(X)
+    np.testing.assert_array_equal(forced.labels_, resident.labels_)
+
+
+def test_views_on_device_is_validated(two_views):
+    from conftest import small_crrc
+
+    with pytest.raises(ValueError, match="views_on_device"):
+        small_crrc(views_on_device="sometimes").fit(two_views[0])

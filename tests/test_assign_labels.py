@@ -1,0 +1,65 @@
+"""``assign_labels``: the clustering head (the papers) or k-means on the learned embedding."""
+
+import numpy as np
+import pytest
+from conftest import ESTIMATORS
+from sklearn.cluster import KMeans
+
+from skmvc import BaseMultiViewClustering
+
+#: The methods with a clustering head (CRRC always assigns by k-means on its embedding).
+HEADED = [name for name in ESTIMATORS if name != "CRRCClustering"]
+
+
+@pytest.mark.parametrize("name", HEADED)
+def test_kmeans_assignment_is_kmeans_on_the_embedding(name, two_views):
+    X, _ = two_views
+    model = ESTIMATORS[name](assign_labels="kmeans").fit(X)
+    embedding = model.transform(X)
+    assert model.cluster_centers_.shape == (3, embedding.shape[1])
+    # labels_ are k-means's own labels on the embedding of the kept network, same seed.
+    seed = np.random.RandomState(0).randint(np.iinfo(np.int32).max)
+    km = KMeans(3, n_init=10, random_state=int(seed)).fit(embedding.astype(np.float64))
+    np.testing.assert_allclose(
+        np.sort(model.cluster_centers_, axis=0),
+        np.sort(km.cluster_centers_, axis=0),
+        rtol=1e-4,
+        atol=1e-4,
+    )
+    # Nearest centre, computed directly.
+    d = ((embedding[:, None, :] - model.cluster_centers_[None]) ** 2).sum(axis=2)
+    np.testing.assert_array_equal(model.labels_, d.argmin(axis=1))
+    np.testing.assert_array_equal(model.predict(X), model.labels_)
+    proba = model.predict_proba(X)
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0, rtol=1e-5)
+    np.testing.assert_array_equal(proba.argmax(axis=1), model.labels_)
+    # The Student-t kernel of DEC: q_ij ∝ 1 / (1 + ||z_i - mu_j||²).
+    q = 1.0 / (1.0 + d)
+    np.testing.assert_allclose(proba, q / q.sum(axis=1, keepdims=True), rtol=1e-3, atol=1e-5)
+
+
+@pytest.mark.parametrize("name", HEADED)
+def test_assignment_does_not_change_training(name, two_views):
+    X, _ = two_views
+    head = ESTIMATORS[name](assign_labels="head").fit(X)
+    kmeans = ESTIMATORS[name](assign_labels="kmeans").fit(X)
+    assert head.loss_ == pytest.approx(kmeans.loss_)
+    np.testing.assert_allclose(head.transform(X), kmeans.transform(X))
+    assert not hasattr(head, "cluster_centers_")
+
+
+@pytest.mark.parametrize("name", HEADED)
+def test_kmeans_assignment_survives_save_and_load(name, two_views, tmp_path):
+    X, _ = two_views
+    model = ESTIMATORS[name](assign_labels="kmeans").fit(X)
+    model.save(tmp_path / "m.skmvc")
+    loaded = BaseMultiViewClustering.load(tmp_path / "m.skmvc", device="cpu")
+    np.testing.assert_array_equal(loaded.cluster_centers_, model.cluster_centers_)
+    np.testing.assert_array_equal(loaded.predict(X), model.predict(X))
+
+
+@pytest.mark.parametrize("name", HEADED)
+def test_unknown_assignment_is_refused(name, two_views):
+    X, _ = two_views
+    with pytest.raises(ValueError, match="assign_labels"):
+        ESTIMATORS[name](assign_labels="spectral").fit(X)
