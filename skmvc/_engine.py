@@ -248,9 +248,11 @@ class ViewData(torch.utils.data.Dataset):
 
     def batches(self, batch_size: int, order: np.ndarray | None = None) -> Iterator[Batch]:
         """Batches of near-equal size, none of size one when n >= 2 (inference): in sample
-        order, or along ``order`` (a permutation of the samples) when given."""
-        n_chunks = max(1, -(-self.n_samples // batch_size))
-        bounds = np.linspace(0, self.n_samples, n_chunks + 1).round().astype(int)
+        order, or along ``order`` (a permutation of the samples, or of some of them) when
+        given."""
+        n = self.n_samples if order is None else len(order)
+        n_chunks = max(1, -(-n // batch_size))
+        bounds = np.linspace(0, n, n_chunks + 1).round().astype(int)
 
         def indices():
             for start, stop in zip(bounds[:-1], bounds[1:]):

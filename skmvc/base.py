@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from numbers import Integral, Real
 
 import numpy as np
+import scipy.sparse as sp
 import torch
 from joblib import Parallel, delayed
 from sklearn.base import BaseEstimator, ClusterMixin, TransformerMixin, _fit_context
@@ -103,7 +104,26 @@ def collapse_message(labels: np.ndarray, n_clusters: int) -> str | None:
     return None
 
 
-def _fit_one(estimator, views, seed: int, device: torch.device, num_threads: int) -> _Run:
+class _SharedViews:
+    """The validated views, in one object that joblib's Dask backend can scatter: it sends
+    an argument once per call (not once per task) only when the argument can be weakly
+    referenced, which a plain list cannot."""
+
+    def __init__(self, views: list) -> None:
+        self.views = views
+
+    def __sizeof__(self) -> int:
+        # Dask decides what to scatter by size (sys.getsizeof): count the arrays' bytes.
+        total = object.__sizeof__(self)
+        for view in self.views:
+            data = [view.data, view.indices, view.indptr] if sp.issparse(view) else [view]
+            total += sum(int(getattr(a, "nbytes", 0)) for a in data)
+        return total
+
+
+def _fit_one(
+    estimator, shared: _SharedViews, seed: int, device: torch.device, num_threads: int
+) -> _Run:
     """Build, train and summarise one restart (a module-level function, so joblib can ship
     it to worker processes).
 
@@ -114,6 +134,7 @@ def _fit_one(estimator, views, seed: int, device: torch.device, num_threads: int
     """
     if torch.get_num_threads() != num_threads:
         torch.set_num_threads(num_threads)
+    views = shared.views
     generator = torch.Generator().manual_seed(seed)
     shapes = [view_shape(v) for v in views]
     module = estimator._build_module(shapes, generator).to(device)
@@ -140,11 +161,7 @@ def _fit_one(estimator, views, seed: int, device: torch.device, num_threads: int
                 f"({loss}). {DIVERGENCE_HINT}"
             )
         if estimator._assigns_by_kmeans():
-            extras["cluster_centers_"] = kmeans_centers(
-                apply_module(estimator._embedding, module, data, estimator.batch_size),
-                estimator.n_clusters,
-                seed,
-            )
+            extras["cluster_centers_"] = embedding_centers(estimator, module, data, seed)
         labels = estimator._module_labels(module, data, extras.get("cluster_centers_"))
         embedding = None
         if estimator.selection == "silhouette" and estimator.n_init > 1:
@@ -183,6 +200,21 @@ _COMMON_FITTED = frozenset(
 
 #: k-means initialisations wherever a method runs k-means on its embedding.
 KMEANS_N_INIT = 10
+#: k-means on an embedding fits its centres on at most this many samples (a seeded
+#: subsample beyond it), so that its time and memory stay bounded whatever n; every sample
+#: is then assigned to its nearest centre, a batch at a time.
+KMEANS_MAX_SAMPLES = 100_000
+
+
+def embedding_centers(estimator, module, data: ViewData, seed: int, *, l2_normalise=False):
+    """k-means centres (:func:`kmeans_centers`) of ``estimator``'s embedding of ``data``
+    under ``module``, fitted on at most ``KMEANS_MAX_SAMPLES`` samples."""
+    rows = None
+    if len(data) > KMEANS_MAX_SAMPLES:
+        rng = np.random.RandomState(seed)
+        rows = np.sort(rng.choice(len(data), KMEANS_MAX_SAMPLES, replace=False))
+    z = apply_module(estimator._embedding, module, data, estimator.batch_size, order=rows)
+    return kmeans_centers(z, estimator.n_clusters, seed, l2_normalise=l2_normalise)
 
 
 def kmeans_centers(
@@ -217,8 +249,8 @@ def apply_module(
     train mode, so batch normalisation uses each batch's statistics, as training does (and
     the module's running statistics are left untouched). Use it for what training will
     compare with its own outputs, e.g. centroids initialised before the first epoch. The
-    batches follow ``order`` (a permutation of the samples) when given; the output is in
-    sample order either way.
+    batches follow ``order`` (a permutation of the samples, or of some of them) when given;
+    the output rows are in sample order either way (only the samples in ``order``).
 
     Raises :class:`~skmvc.exceptions.DivergenceError` when the output is not finite (NaN
     weights, or views so large that the network overflows), before anything downstream
@@ -493,8 +525,9 @@ class BaseMultiViewClustering(ClusterMixin, TransformerMixin, BaseEstimator):
             np.iinfo(np.int32).max, size=self.n_init
         )
         n_jobs = self.n_jobs if self.n_init > 1 else None
+        shared = _SharedViews(views)
         runs = Parallel(n_jobs=n_jobs)(
-            delayed(_fit_one)(self, views, int(seed), device, torch.get_num_threads())
+            delayed(_fit_one)(self, shared, int(seed), device, torch.get_num_threads())
             for seed in seeds
         )
         failed = [run.error for run in runs if run.error is not None]

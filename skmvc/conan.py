@@ -153,7 +153,8 @@ class CONANClustering(BaseMultiViewClustering):
     assign_labels : {"head", "kmeans"}, default="head"
         How samples are assigned to clusters after training: ``"head"`` by the method's
         clustering head (the paper); ``"kmeans"`` by k-means (10 initialisations) on the
-        embedding (:meth:`transform`) of the training data, after which
+        embedding (:meth:`transform`) of the training data (on a seeded subsample of
+        100 000 when there are more), after which
         :meth:`predict` gives the nearest centre and :meth:`predict_proba` a Student-t
         kernel over the centres. Training is the same either way. See
         ``docs/benchmarks.md`` for when each is better.

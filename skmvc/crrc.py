@@ -11,7 +11,7 @@ from sklearn.utils._param_validation import Interval
 from torch import nn
 
 from ._autoencoder import AutoencoderClustering
-from .base import apply_module, kmeans_centers
+from .base import apply_module, embedding_centers
 from .losses import info_nce, reconstruction_loss
 from .nn import MLP, CrossViewRecalibration, build_autoencoders
 
@@ -271,9 +271,9 @@ n_iter_, init_losses_, init_collapsed_, selection_scores_, device_
     _extra_fitted_attributes = ("cluster_centers_",)
 
     def _fitted_extras(self, module, data, seed):
-        """Eq. 14: k-means on the normalised H of the training data; keep the centroids."""
-        h = apply_module(self._embedding, module, data, self.batch_size)
-        centers = kmeans_centers(h, self.n_clusters, seed, l2_normalise=True)
+        """Eq. 14: k-means on the normalised H of the training data (fitted on at most
+        ``skmvc.base.KMEANS_MAX_SAMPLES`` of them); keep the centroids."""
+        centers = embedding_centers(self, module, data, seed, l2_normalise=True)
         module.centroids.copy_(torch.as_tensor(centers))
         return {"cluster_centers_": centers}
 

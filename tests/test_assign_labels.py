@@ -63,3 +63,17 @@ def test_unknown_assignment_is_refused(name, two_views):
     X, _ = two_views
     with pytest.raises(ValueError, match="assign_labels"):
         ESTIMATORS[name](assign_labels="spectral").fit(X)
+
+
+def test_kmeans_fits_its_centres_on_a_subsample_beyond_the_limit(two_views, monkeypatch):
+    from skmvc import base
+
+    X, _ = two_views
+    monkeypatch.setattr(base, "KMEANS_MAX_SAMPLES", 30)
+    model = ESTIMATORS["EAMCClustering"](assign_labels="kmeans").fit(X)
+    seed = int(np.random.RandomState(0).randint(np.iinfo(np.int32).max))
+    rows = np.sort(np.random.RandomState(seed).choice(60, 30, replace=False))
+    z = model.transform(X)
+    expected = base.kmeans_centers(z[rows], 3, seed)
+    np.testing.assert_allclose(model.cluster_centers_, expected, rtol=1e-4, atol=1e-5)
+    assert model.labels_.shape == (60,)  # every sample assigned, not only the subsample

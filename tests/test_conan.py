@@ -116,18 +116,22 @@ def test_one_view_works(two_views):
 
 
 @pytest.mark.learning
-def test_learns_on_handwritten():
-    """5 epochs on the bundled UCI Handwritten set (2000 samples, 6 views, 10 classes).
+def test_beats_kmeans_on_the_bundled_handwritten_set():
+    """5 epochs on the bundled UCI Handwritten set (2000 samples, 6 views, 10 classes), in
+    every clone (no ../shared/ needed), against k-means on the same scaled views.
 
-    Chance is 0.10 (random labels score about 0.12 after Hungarian matching); k-means on the
-    concatenated scaled views scores 0.79. Five epochs reach 0.83-0.86 over seeds 0-2, so
-    0.70 leaves room for platform noise while failing any model that has not learned.
+    Chance is 0.10; k-means scores 0.804 (seed 0). Five epochs reached 0.83-0.86 over seeds
+    0-2 (the default schedule, which runs until the loss plateaus after ~85 epochs, scores
+    0.68-0.79 here: see docs/benchmarks.md).
     """
+    from skmvc._benchmark import kmeans_baseline
+
     views, y = load_handwritten(return_X_y=True)
     views = ViewTransformer(MinMaxScaler()).fit_transform(views)
+    kmeans = clustering_accuracy(y, kmeans_baseline(10, seed=0).fit_predict(views))
     est = CONANClustering(10, max_epochs=5, random_state=0, device="cpu").fit(views)
-    assert clustering_accuracy(y, est.labels_) >= 0.70
-    assert clustering_accuracy(y, est.predict(views)) >= 0.70
+    assert clustering_accuracy(y, est.labels_) >= kmeans
+    assert clustering_accuracy(y, est.predict(views)) >= kmeans
 
 
 @pytest.mark.learning

@@ -59,3 +59,25 @@ def test_a_grid_search_on_a_local_cluster_matches_the_serial_one(client, two_vie
         spread.cv_results_["mean_test_score"], serial.cv_results_["mean_test_score"]
     )
     assert spread.best_params_ == serial.best_params_
+
+
+def test_the_views_are_scattered_once_not_sent_with_every_restart(client, two_views):
+    from skmvc.base import _SharedViews
+
+    views, _ = two_views
+    scattered = []
+    scatter = client.scatter
+
+    def counting_scatter(data, *args, **kwargs):
+        scattered.append(type(data).__name__)
+        return scatter(data, *args, **kwargs)
+
+    client.scatter = counting_scatter
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            with joblib.parallel_config("dask"):
+                small_conan(n_init=4, n_jobs=-1, max_epochs=2).fit(views)
+    finally:
+        client.scatter = scatter
+    assert scattered.count(_SharedViews.__name__) == 1

@@ -147,12 +147,17 @@ def test_image_views_use_the_cnn():
 
 
 @pytest.mark.learning
-def test_learns_on_handwritten():
-    """5 epochs on the bundled Handwritten set (2000 samples, 6 views, 10 classes) with the
-    encoder and head learning rates at 1e-4 (the defaults, 1e-5, are meant for hundreds of
-    epochs). Chance is 0.10; seeds 0-2 reach 0.41-0.45, so 0.30 is three times chance."""
+def test_beats_kmeans_on_the_bundled_handwritten_set():
+    """Default parameters on the bundled Handwritten set (2000 samples, 6 views, 10
+    classes), in every clone, against k-means on the same scaled views (0.804, seed 0).
+    The default assigns clusters by k-means on the fused representation: 0.957 ± 0.003 over
+    seeds 0-2 (the DDC head's labels: 0.386 ± 0.034; docs/benchmarks.md). About 15 s: early
+    stopping ends the fit after ~11 epochs."""
+    from skmvc._benchmark import kmeans_baseline
+
     views, y = load_handwritten(return_X_y=True)
     views = ViewTransformer(MinMaxScaler()).fit_transform(views)
-    est = EAMCClustering(10, max_epochs=5, lr=1e-4, head_lr=1e-4, random_state=0, device="cpu")
-    est.fit(views)
-    assert clustering_accuracy(y, est.labels_) >= 0.30
+    kmeans = clustering_accuracy(y, kmeans_baseline(10, seed=0).fit_predict(views))
+    est = EAMCClustering(10, random_state=0, device="cpu").fit(views)
+    assert clustering_accuracy(y, est.labels_) >= kmeans + 0.1
+    assert clustering_accuracy(y, est.predict(views)) >= kmeans + 0.1
