@@ -16,7 +16,6 @@ finish and a rerun skips them.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import time
 import warnings
@@ -29,7 +28,7 @@ from sklearn.utils import check_random_state
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from suite import DATASETS, prepared_views  # noqa: E402
 
-from skmvc._benchmark import METHODS, kmeans_baseline  # noqa: E402
+from skmvc._benchmark import METHODS, append_row, kmeans_baseline, read_rows  # noqa: E402
 from skmvc.base import kmeans_centers  # noqa: E402
 from skmvc.metrics import clustering_accuracy  # noqa: E402
 
@@ -68,11 +67,7 @@ def main(argv=None) -> int:
     if args.report:
         return report(args.results)
     torch.set_num_threads(args.threads)
-    done = set()
-    if args.results.exists():
-        for line in args.results.read_text().splitlines():
-            r = json.loads(line)
-            done.add((r["method"], r["dataset"], r["seed"]))
+    done = {(r["method"], r["dataset"], r["seed"]) for r in read_rows(args.results)}
     for name in args.datasets:
         for seed in args.seeds:
             for method in args.methods:
@@ -98,14 +93,12 @@ def main(argv=None) -> int:
                     seconds=time.perf_counter() - start,
                     threads=args.threads,
                 )
-                with args.results.open("a") as f:
-                    f.write(json.dumps(row) + "\n")
-                print(json.dumps(row), flush=True)
+                append_row(args.results, row)
     return 0
 
 
 def report(path: Path) -> int:
-    rows = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+    rows = read_rows(path)
     print("| method | set | seeds | k-means (views) | head | k-means on the embedding |")
     print("|---|---|---|---|---|---|")
     for method in ["eamc", "cmmc", "rav", "conan"]:

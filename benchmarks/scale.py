@@ -31,6 +31,9 @@ from pathlib import Path
 
 import numpy as np
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from skmvc._benchmark import append_row, read_rows  # noqa: E402
+
 HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "results_scale.jsonl"
 N_FEATURES, N_CLUSTERS, BLOCK = 100, 10, 50_000
@@ -111,11 +114,7 @@ def main(argv=None) -> int:
         return 0
     if args.report:
         return report(args.results)
-    done = set()
-    if args.results.exists():
-        for line in args.results.read_text().splitlines():
-            r = json.loads(line)
-            done.add((r["method"], r["n"], r["device"].split(":")[0]))
+    done = {(r["method"], r["n"], r["device"].split(":")[0]) for r in read_rows(args.results)}
     for n in args.sizes:
         make_views(n, args.data_dir)
         for method in args.methods:
@@ -127,15 +126,12 @@ def main(argv=None) -> int:
             if out.returncode != 0:
                 print(f"{method} n={n} failed:\n{out.stderr[-2000:]}", flush=True)
                 continue
-            row = json.loads(out.stdout.strip().splitlines()[-1])
-            with args.results.open("a") as f:
-                f.write(json.dumps(row) + "\n")
-            print(json.dumps(row), flush=True)
+            append_row(args.results, json.loads(out.stdout.strip().splitlines()[-1]))
     return 0
 
 
 def report(path: Path) -> int:
-    rows = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+    rows = read_rows(path)
     print(
         "| method | device | n | s/epoch per stage | fit (s) | predict (s) | peak RSS (MB) "
         "| peak − data (MB) |"
@@ -177,21 +173,12 @@ def report(path: Path) -> int:
         axes[1].plot(ns, [r["peak_rss_mb"] for r in mine], "o-", label=method)
     data = sorted({(r["n"], r["data_mb"]) for r in rows})
     axes[1].plot([d[0] for d in data], [d[1] for d in data], "k--", label="data size")
-    axes[0].set(
-        xscale="log",
-        yscale="log",
-        xlabel="samples",
-        ylabel="seconds per epoch (all stages)",
-        title="Time per epoch",
-    )
-    axes[1].set(
-        xscale="log",
-        yscale="log",
-        xlabel="samples",
-        ylabel="peak RSS (MB)",
-        title="Peak resident memory (views memory-mapped)",
-    )
-    for ax in axes:
+    labels = [
+        ("seconds per epoch (all stages)", "Time per epoch"),
+        ("peak RSS (MB)", "Peak resident memory (views memory-mapped)"),
+    ]
+    for ax, (ylabel, title) in zip(axes, labels):
+        ax.set(xscale="log", yscale="log", xlabel="samples", ylabel=ylabel, title=title)
         ax.legend(fontsize=8)
         ax.grid(True, which="both", alpha=0.3)
     fig.tight_layout()

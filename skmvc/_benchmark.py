@@ -5,6 +5,7 @@ Used by ``skmvc benchmark`` and the scripts in ``benchmarks/``.
 
 from __future__ import annotations
 
+import json
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,6 +34,8 @@ __all__ = [
     "load_dataset",
     "method_params",
     "run_one",
+    "read_rows",
+    "append_row",
     "peak_memory",
 ]
 
@@ -124,6 +127,22 @@ def load_dataset(name: str, data_dir=None, *, images: bool = False, n_samples=No
         idx = np.random.RandomState(seed).permutation(len(y))[:n_samples]
         views, y = [v[idx] for v in views], y[idx]
     return views, y
+
+
+def read_rows(path) -> list[dict]:
+    """The rows of a JSON-lines results file (none when it does not exist yet)."""
+    path = Path(path)
+    if not path.exists():
+        return []
+    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+
+
+def append_row(path, row: dict) -> None:
+    """Append one result to a JSON-lines file at once (benchmarks resume from it) and echo
+    it."""
+    with Path(path).open("a") as f:
+        f.write(json.dumps(row) + "\n")
+    print(json.dumps(row), flush=True)
 
 
 def _reset_peak_rss() -> bool:

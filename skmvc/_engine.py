@@ -156,7 +156,9 @@ class ViewData(torch.utils.data.Dataset):
             on_device = sum(map(_nbytes, dense)) <= device_budget(self.device)
         self.on_device = bool(on_device)
         self._views = []
+        self._resident = []  # per view: sliced on the device, or gathered on the host
         for view in views:
+            self._resident.append(self.on_device and not sp.issparse(view) and not is_memmap(view))
             if sp.issparse(view):
                 self._views.append(view.tocsr())
             elif is_memmap(view):
@@ -201,8 +203,8 @@ class ViewData(torch.utils.data.Dataset):
         host views are gathered, pinned and copied asynchronously on a side stream (CUDA)."""
         views, host_index = [], None
         event = None
-        for view in self._views:
-            if isinstance(view, torch.Tensor) and view.device == self.device:
+        for view, resident in zip(self._views, self._resident):
+            if resident:
                 views.append(view.index_select(0, index))
                 continue
             if host_index is None:
