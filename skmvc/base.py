@@ -552,6 +552,7 @@ class BaseMultiViewClustering(ClusterMixin, TransformerMixin, BaseEstimator):
         self.selection_scores_ = scores
         self.n_iter_ = len(best.history)
         self.device_ = device
+        self.__dict__.pop("cluster_centers_", None)  # a refit with assign_labels="head"
         for key, value in best.extras.items():
             setattr(self, key, value)
         self.labels_ = best.labels

@@ -46,6 +46,8 @@ def test_assignment_does_not_change_training(name, two_views):
     assert head.loss_ == pytest.approx(kmeans.loss_)
     np.testing.assert_allclose(head.transform(X), kmeans.transform(X))
     assert not hasattr(head, "cluster_centers_")
+    # A refit with the head's assignment leaves no stale centres behind.
+    assert not hasattr(kmeans.set_params(assign_labels="head").fit(X), "cluster_centers_")
 
 
 @pytest.mark.parametrize("name", HEADED)
