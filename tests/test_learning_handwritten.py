@@ -28,8 +28,9 @@ from skmvc.preprocessing import ViewTransformer
 
 #: name -> (class, parameters, margin over k-means the test asks for, what was measured)
 CASES = {
-    # The default schedule runs until the loss plateaus (~85 epochs) and scores 0.68-0.79.
-    "CONAN": (CONANClustering, dict(max_epochs=5), 0.0, "0.83-0.86 with 5 epochs"),
+    # 5 epochs keep the test fast; the default schedule (until the loss plateaus, ~85
+    # epochs) scores 0.764 ± 0.062 over seeds 0-2 (the development suite).
+    "CONAN": (CONANClustering, dict(max_epochs=5), 0.0, "0.755 with 5 epochs (seed 0)"),
     # The README's quick start.
     "CRRC": (CRRCClustering, dict(pretrain_epochs=10, max_epochs=10), 0.05, "0.900 ± 0.040"),
     # Defaults: k-means on the fused representation (the DDC head scores 0.386 ± 0.034).
@@ -45,7 +46,7 @@ CASES = {
 
 #: Methods that do not beat k-means here yet (issue 13): their test is a strict xfail, so it
 #: fails as XPASS the day they do, and the marker must then go.
-NOT_YET = {"CMMC", "RAV"}
+NOT_YET = {"CONAN", "CMMC", "RAV"}
 
 
 @cache
