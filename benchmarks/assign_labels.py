@@ -16,6 +16,7 @@ finish and a rerun skips them.
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 import time
 import warnings
@@ -94,6 +95,7 @@ def main(argv=None) -> int:
                     threads=args.threads,
                 )
                 append_row(args.results, row)
+                print(json.dumps(row), flush=True)
     return 0
 
 

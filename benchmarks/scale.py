@@ -126,7 +126,9 @@ def main(argv=None) -> int:
             if out.returncode != 0:
                 print(f"{method} n={n} failed:\n{out.stderr[-2000:]}", flush=True)
                 continue
-            append_row(args.results, json.loads(out.stdout.strip().splitlines()[-1]))
+            row = json.loads(out.stdout.strip().splitlines()[-1])
+            append_row(args.results, row)
+            print(json.dumps(row), flush=True)
     return 0
 
 

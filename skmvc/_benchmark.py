@@ -138,11 +138,9 @@ def read_rows(path) -> list[dict]:
 
 
 def append_row(path, row: dict) -> None:
-    """Append one result to a JSON-lines file at once (benchmarks resume from it) and echo
-    it."""
+    """Append one result to a JSON-lines file at once (benchmarks resume from it)."""
     with Path(path).open("a") as f:
         f.write(json.dumps(row) + "\n")
-    print(json.dumps(row), flush=True)
 
 
 def _reset_peak_rss() -> bool:

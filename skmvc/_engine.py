@@ -24,7 +24,7 @@ from skorch import NeuralNet
 from skorch.callbacks import Callback, EpochTimer
 
 from .exceptions import DivergenceError
-from .multiview import chunk_rows, is_memmap, release_pages
+from .multiview import is_memmap, release_pages, row_chunks
 
 __all__ = [
     "Batch",
@@ -296,17 +296,16 @@ def _row_hash(view, v: int) -> np.ndarray:
         width = int(np.prod(view.shape[1:]))
         weights = _mix(np.arange(width, dtype=np.uint64) + np.uint64(1_000_003 * (v + 1)))
         out = np.empty(n, dtype=np.uint64)
-        rows = chunk_rows(view)
-        for start in range(0, n, rows):
-            block = view[start : start + rows]
+        start = 0
+        for block in row_chunks(view):
             if isinstance(block, torch.Tensor):
                 block = block.detach().cpu().numpy()
             bits = np.asarray(block, dtype=np.float32).reshape(len(block), -1).view(np.uint32)
             with np.errstate(over="ignore"):
-                out[start : start + rows] = (_mix(bits.astype(np.uint64)) * weights).sum(
+                out[start : start + len(bits)] = (_mix(bits.astype(np.uint64)) * weights).sum(
                     axis=1, dtype=np.uint64
                 )
-            release_pages(view)
+            start += len(bits)
         return out
     csr = view.tocsr()
     data = np.asarray(csr.data, dtype=np.float32).view(np.uint32).astype(np.uint64)
