@@ -9,9 +9,10 @@ from numbers import Integral
 import torch
 from sklearn.utils._param_validation import Interval
 
-from ._engine import Stage, Step
+from ._engine import Stage, Step, build_optimizer
 from .base import BaseMultiViewClustering, init_children
 from .losses import reconstruction_loss
+from .nn.missing import term_on_present
 
 __all__ = ["AutoencoderClustering"]
 
@@ -41,17 +42,24 @@ class AutoencoderClustering(BaseMultiViewClustering):
 
     def _reconstruction(self, module, batch):
         """Mean squared reconstruction error, summed over views (pre-training loss)."""
-        loss = sum(
-            reconstruction_loss(x, ae(x)[1]) for ae, x in zip(module.autoencoders, batch.views)
-        )
+        recons = [ae(x)[1] for ae, x in zip(module.autoencoders, batch.views)]
+        loss = self._reconstruction_terms(batch, recons)
         return {"loss": loss, "reconstruction": loss}
+
+    @staticmethod
+    def _reconstruction_terms(batch, recons):
+        """Σ_v MSE(x^v, x̂^v), each view's over the samples that have it."""
+        return sum(
+            term_on_present(reconstruction_loss, batch.observed, v, x, r)
+            for v, (x, r) in enumerate(zip(batch.views, recons))
+        )
 
     def _stages_after_pretraining(self, module, data, seed) -> list[tuple]:
         """``(name, epochs, loss, on_begin)`` of each stage after pre-training."""
         raise NotImplementedError
 
     def _stages(self, module, data, seed):
-        shared = {"adam": torch.optim.Adam(module.parameters(), lr=self.lr)}
+        shared = {"adam": build_optimizer(torch.optim.Adam, module.parameters(), lr=self.lr)}
         later = self._stages_after_pretraining(module, data, seed)
         return [
             Stage(name, epochs, (Step(partial(loss, module), ("adam",)),), shared, on_begin)

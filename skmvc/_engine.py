@@ -27,6 +27,7 @@ from .exceptions import DivergenceError
 from .multiview import is_memmap, release_pages, row_chunks
 
 __all__ = [
+    "build_optimizer",
     "Batch",
     "ViewData",
     "OptimizerSpec",
@@ -51,10 +52,37 @@ def all_finite(module: torch.nn.Module) -> bool:
 
 
 class Batch(NamedTuple):
-    """A mini-batch: one tensor per view and the indices of its samples in the data set."""
+    """A mini-batch: one tensor per view, the indices of its samples in the data set, and
+    which views each sample has.
+
+    ``observed`` is a bool tensor of shape ``(batch, n_views)``, or None when every sample
+    of the data set has every view. The rows of a missing view hold zeros: a loss or a
+    fusion must not treat them as observed (:mod:`skmvc.nn.missing`).
+    """
 
     views: list
     index: torch.Tensor
+    observed: torch.Tensor | None = None
+
+
+def build_optimizer(cls, params, **kwargs) -> torch.optim.Optimizer:
+    """``cls(params, **kwargs)``; Adam and AdamW take their fused kernel where the device
+    and the torch version support it.
+
+    The fused kernel applies the same update rule in one pass over all parameters instead
+    of a handful of element-wise operations per tensor (measured in ``docs/benchmarks.md``,
+    "Speed against the reference codes"). Its rounding differs from the per-tensor loop,
+    so a fit's numbers are not bit-identical to one with ``fused=False``; a fit is still
+    reproducible with the same ``random_state``.
+    An explicit ``fused`` or ``foreach`` in ``kwargs`` is respected.
+    """
+    params = list(params)
+    if cls in (torch.optim.Adam, torch.optim.AdamW) and not {"fused", "foreach"} & set(kwargs):
+        try:
+            return cls(params, fused=True, **kwargs)
+        except (RuntimeError, TypeError, ValueError):  # older torch, or an unsupported device
+            pass
+    return cls(params, **kwargs)
 
 
 def resolve_device(device) -> torch.device:
@@ -132,6 +160,10 @@ class ViewData(torch.utils.data.Dataset):
         ``True`` copies every dense view to the device once; ``False`` keeps the views on
         the host and copies each mini-batch (from pinned memory, ahead of its use, on CUDA);
         ``"auto"`` holds them on the device when they take at most :func:`device_budget`.
+    observed : ndarray of bool of shape (n_samples, n_views), default=None
+        Which views each sample has (:func:`skmvc.multiview.observed_mask`); None when all.
+        Each batch carries its rows of the mask, and the rows of its missing views are
+        zeros (whatever the input held there, NaN included; the input is not modified).
 
     Notes
     -----
@@ -143,10 +175,15 @@ class ViewData(torch.utils.data.Dataset):
     view: no per-sample ``__getitem__`` and no collate.
     """
 
-    def __init__(self, views: Sequence, device: torch.device, on_device="auto") -> None:
+    def __init__(
+        self, views: Sequence, device: torch.device, on_device="auto", observed=None
+    ) -> None:
         self.device = torch.device(device)
         self.n_samples = int(views[0].shape[0])
         self._order = None
+        self.observed = None
+        if observed is not None:
+            self.observed = torch.as_tensor(np.asarray(observed, dtype=bool), device=self.device)
         dense = [v for v in views if not sp.issparse(v) and not is_memmap(v)]
         if on_device == "auto":
             on_device = sum(map(_nbytes, dense)) <= device_budget(self.device)
@@ -217,8 +254,7 @@ class ViewData(torch.utils.data.Dataset):
             event.record(self._copy_stream)
         return views, index, event
 
-    @staticmethod
-    def _finish(started) -> Batch:
+    def _finish(self, started) -> Batch:
         """The batch begun by :meth:`_start`, safe to use on the current stream."""
         views, index, event = started
         if event is not None:
@@ -226,7 +262,15 @@ class ViewData(torch.utils.data.Dataset):
             stream.wait_event(event)
             for view in views:
                 view.record_stream(stream)
-        return Batch(views, index)
+        if self.observed is None:
+            return Batch(views, index)
+        observed = self.observed.index_select(0, index)
+        zero = views[0].new_zeros(())
+        views = [
+            torch.where(observed[:, v].view(-1, *[1] * (x.ndim - 1)), x, zero)
+            for v, x in enumerate(views)
+        ]
+        return Batch(views, index, observed)
 
     def take(self, index: torch.Tensor) -> Batch:
         """The batch made of the samples at ``index`` (a 1-D tensor on the device)."""
@@ -273,8 +317,12 @@ class ViewData(torch.utils.data.Dataset):
         """
         if self._order is None:
             key = np.zeros(self.n_samples, dtype=np.uint64)
+            observed = None if self.observed is None else self.observed.cpu().numpy()
             for v, view in enumerate(self._views):
-                key = _mix(key + _row_hash(view, v))
+                row_hash = _row_hash(view, v)
+                if observed is not None:  # a missing row's content is never read
+                    row_hash = np.where(observed[:, v], row_hash, np.uint64(0))
+                key = _mix(key + row_hash)
             self._order = np.argsort(key, kind="stable")
         return self._order
 
@@ -561,7 +609,7 @@ class Trainer(NeuralNet):
             if isinstance(spec, torch.optim.Optimizer):  # shared with other stages
                 self._optimizers_by_name[name] = spec
                 continue
-            optimizer = spec.cls(spec.params, **spec.kwargs)
+            optimizer = build_optimizer(spec.cls, spec.params, **spec.kwargs)
             self._optimizers_by_name[name] = optimizer
             if spec.scheduler is not None:
                 self._schedulers.append(spec.scheduler(optimizer, stage.epochs))
