@@ -109,8 +109,9 @@ class _SharedViews:
     an argument once per call (not once per task) only when the argument can be weakly
     referenced, which a plain list cannot."""
 
-    def __init__(self, views: list) -> None:
+    def __init__(self, views: list, observed=None) -> None:
         self.views = views
+        self.observed = observed
 
     def __sizeof__(self) -> int:
         # Dask decides what to scatter by size (sys.getsizeof): count the arrays' bytes.
@@ -138,7 +139,7 @@ def _fit_one(
     generator = torch.Generator().manual_seed(seed)
     shapes = [view_shape(v) for v in views]
     module = estimator._build_module(shapes, generator).to(device)
-    data = ViewData(views, device, estimator.views_on_device)
+    data = ViewData(views, device, estimator.views_on_device, observed=shared.observed)
     trainer = Trainer(
         module,
         batch_size=estimator.batch_size,
@@ -372,8 +373,10 @@ class BaseMultiViewClustering(ClusterMixin, TransformerMixin, BaseEstimator):
         return widths
 
     # ------------------------------------------------------------------ input
-    def _validate_views(self, X, *, reset: bool) -> list:
-        """The one entry point from user input to validated views, at fit and predict."""
+    def _validate_views(self, X, *, reset: bool) -> tuple:
+        """The one entry point from user input to validated views, at fit and predict:
+        ``(views, observed)``, ``observed`` the mask of present views or None
+        (:func:`skmvc.multiview.check_views`)."""
         name = type(self).__name__
         shape = getattr(X, "shape", None)
         list_form = isinstance(X, MultiView) or is_list_of_views(X)
@@ -389,7 +392,7 @@ class BaseMultiViewClustering(ClusterMixin, TransformerMixin, BaseEstimator):
                     f"view_sizes={self.view_sizes!r} only applies to a single 2-D array, but X "
                     "is a list of views or a MultiView. Set view_sizes=None."
                 )
-            views = check_views(X)
+            views, observed = check_views(X, return_observed=True)
             if reset:
                 self.n_features_in_ = sum(n_view_features(view_shape(v)) for v in views)
                 if hasattr(self, "feature_names_in_"):
@@ -408,9 +411,17 @@ class BaseMultiViewClustering(ClusterMixin, TransformerMixin, BaseEstimator):
                 )
             except (ValueError, TypeError) as exc:
                 raise type(exc)(f"{exc}{_LIST_HINT if isinstance(X, list) else ''}") from exc
-            views = check_views(split_view_columns(arr, self.view_sizes))
+            views, observed = check_views(
+                split_view_columns(arr, self.view_sizes), return_observed=True
+            )
 
         if reset:
+            never = [] if observed is None else np.flatnonzero(~observed.any(axis=0))
+            if len(never):
+                raise ValueError(
+                    f"View {never[0]} is missing for every sample: {name} cannot learn from "
+                    "it. Drop that view."
+                )
             if len(views) < self._min_views:
                 raise ValueError(
                     f"{name} needs at least {self._min_views} views, got {len(views)}. Pass a "
@@ -430,7 +441,7 @@ class BaseMultiViewClustering(ClusterMixin, TransformerMixin, BaseEstimator):
                         f"View {v} has samples of shape {view_shape(view)}, but {name} was "
                         f"fitted with samples of shape {fitted} in that view."
                     )
-        return views
+        return views, observed
 
     # ------------------------------------------------------------------ fit
     @_fit_context(prefer_skip_nested_validation=True)
@@ -492,9 +503,9 @@ class BaseMultiViewClustering(ClusterMixin, TransformerMixin, BaseEstimator):
     def _fit(self, X, y):
         """The body of :meth:`fit`; returns the kept restart's collapse message (or None) and
         the errors of the restarts that diverged."""
-        views = self._validate_views(X, reset=True)
+        views, observed = self._validate_views(X, reset=True)
         n_samples = views[0].shape[0]
-        unscaled = unscaled_views(views)
+        unscaled = unscaled_views(views, observed)
         if unscaled:
             warnings.warn(
                 f"{type(self).__name__}: {'; '.join(unscaled)}. The networks train badly on "
@@ -525,7 +536,7 @@ class BaseMultiViewClustering(ClusterMixin, TransformerMixin, BaseEstimator):
             np.iinfo(np.int32).max, size=self.n_init
         )
         n_jobs = self.n_jobs if self.n_init > 1 else None
-        shared = _SharedViews(views)
+        shared = _SharedViews(views, observed)
         runs = Parallel(n_jobs=n_jobs)(
             delayed(_fit_one)(self, shared, int(seed), device, torch.get_num_threads())
             for seed in seeds
@@ -573,7 +584,8 @@ class BaseMultiViewClustering(ClusterMixin, TransformerMixin, BaseEstimator):
 
     def _data(self, X) -> ViewData:
         check_is_fitted(self)
-        return ViewData(self._validate_views(X, reset=False), self.device_, self.views_on_device)
+        views, observed = self._validate_views(X, reset=False)
+        return ViewData(views, self.device_, self.views_on_device, observed=observed)
 
     def _assigns_by_kmeans(self) -> bool:
         """Whether labels come from k-means on the embedding (``assign_labels="kmeans"``)

@@ -17,8 +17,9 @@ from torch import nn
 
 from ._autoencoder import AutoencoderClustering
 from .base import KMEANS_N_INIT, apply_module
-from .losses import cluster_contrast, cluster_entropy, nt_xent, reconstruction_loss
+from .losses import cluster_contrast, cluster_entropy, nt_xent
 from .nn import MLP, build_autoencoders
+from .nn.missing import fill_missing, mean_over_present, term_on_pairs, term_on_present
 
 __all__ = ["CMMCClustering"]
 
@@ -253,12 +254,17 @@ cluster_centers_
     # ------------------------------------------------------------------ losses
     def _objective(self, module, batch):
         """The contrastive-phase loss, Eq. 10: L_lc + L_fc + L_r."""
+        observed = batch.observed  # pair terms over the samples that have both views
         _, recons, hs, qs = module(batch.views)
-        rec = sum(reconstruction_loss(x, r) for x, r in zip(batch.views, recons))
+        rec = self._reconstruction_terms(batch, recons)
         pairs = list(combinations(range(len(hs)), 2))
-        fc = sum(nt_xent(hs[m], hs[n], self.feature_temperature) for m, n in pairs)
-        lc = sum(cluster_contrast(qs[m], qs[n], self.label_temperature) for m, n in pairs)
-        entropy = sum(cluster_entropy(q) for q in qs)
+        feature = partial(nt_xent, temperature=self.feature_temperature)
+        label = partial(cluster_contrast, temperature=self.label_temperature)
+        fc = sum(
+            term_on_pairs(feature, observed, m, n, hs[m], hs[n], min_rows=2) for m, n in pairs
+        )
+        lc = sum(term_on_pairs(label, observed, m, n, qs[m], qs[n], min_rows=2) for m, n in pairs)
+        entropy = sum(term_on_present(cluster_entropy, observed, v, q) for v, q in enumerate(qs))
         return {
             "loss": lc + entropy + fc + rec,
             "reconstruction": rec,
@@ -272,8 +278,13 @@ cluster_centers_
         (mean over the batch, summed over views)."""
         _, _, _, qs = module(batch.views)
         targets = module.pseudo_labels[batch.index]
-        ce = sum(
-            F.nll_loss(torch.log(q.clamp_min(1e-12)), targets[:, v]) for v, q in enumerate(qs)
+
+        def cross_entropy(q, target):
+            return F.nll_loss(torch.log(q.clamp_min(1e-12)), target)
+
+        ce = sum(  # each view's over the samples that have it
+            term_on_present(cross_entropy, batch.observed, v, q, targets[:, v])
+            for v, q in enumerate(qs)
         )
         return {"loss": ce, "cross_entropy": ce}
 
@@ -296,13 +307,14 @@ cluster_centers_
         km = KMeans(self.n_clusters, n_init=KMEANS_N_INIT, random_state=seed)
         pseudo = km.fit_predict(features.astype(np.float64))
         predicted = apply_module(self._view_predictions, module, data, self.batch_size)
-        matched = np.stack(
-            [
-                match_pseudo_labels(pseudo, predicted[:, v].astype(np.int64), self.n_clusters)
-                for v in range(predicted.shape[1])
-            ],
-            axis=1,
-        )
+        predicted = predicted.astype(np.int64)
+        observed = None if data.observed is None else data.observed.cpu().numpy()
+        matched = np.zeros_like(predicted)  # a missing view's entry is never read
+        for v in range(predicted.shape[1]):
+            rows = slice(None) if observed is None else observed[:, v]
+            matched[rows, v] = match_pseudo_labels(
+                pseudo[rows], predicted[rows, v], self.n_clusters
+            )
         module.pseudo_labels = torch.as_tensor(matched, device=data.device)
 
     _extra_fitted_attributes = ("pseudo_labels_",)
@@ -319,11 +331,12 @@ cluster_centers_
         return torch.stack([q.argmax(dim=1) for q in qs], dim=1)
 
     def _soft_assignments(self, module, batch):
-        """Eq. 15: the mean over views of the soft labels."""
+        """Eq. 15: the mean over views of the soft labels (over the views a sample has)."""
         _, _, _, qs = module(batch.views)
-        return torch.stack(qs).mean(dim=0)
+        return mean_over_present(qs, batch.observed)
 
     def _embedding(self, module, batch):
-        """The concatenated L2-normalised high-level features [h^1;…;h^M]."""
+        """The concatenated L2-normalised high-level features [h^1;…;h^M] (a missing
+        view's part is the mean of the sample's present parts)."""
         _, _, hs, _ = module(batch.views)
-        return torch.cat([F.normalize(h, dim=1) for h in hs], dim=1)
+        return torch.cat(fill_missing([F.normalize(h, dim=1) for h in hs], batch.observed), dim=1)

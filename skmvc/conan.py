@@ -24,6 +24,7 @@ from .nn import (
     build_encoders,
     output_size,
 )
+from .nn.missing import fill_missing, term_on_present
 
 __all__ = ["CONANClustering"]
 
@@ -58,9 +59,11 @@ class _CONANNetwork(nn.Module):
         self.ddc = DDCHead(d, n_clusters, ddc_hidden) if clustering == "ddc" else None
         self.dec = DECHead(n_clusters, d) if clustering == "dec" else None
 
-    def forward(self, views):
+    def forward(self, views, observed=None):
         hs = [encoder(x) for encoder, x in zip(self.encoders, views)]
-        return self.fusion(hs), hs
+        # A missing view's h is the mean of the sample's present ones (concatenation needs
+        # every view); it is not contrasted (``_objective``).
+        return self.fusion(fill_missing(hs, observed)), hs
 
 
 class CONANClustering(BaseMultiViewClustering):
@@ -306,7 +309,7 @@ class CONANClustering(BaseMultiViewClustering):
         )
 
     def _objective(self, module, batch):
-        z, hs = module(batch.views)
+        z, hs = module(batch.views, batch.observed)
         if self.clustering == "ddc":
             assignments, hidden = module.ddc(z)
             terms = DDCLoss(self.rel_sigma)(assignments, hidden)
@@ -317,14 +320,19 @@ class CONANClustering(BaseMultiViewClustering):
         if self.contrast != "none":
             pz = module.projector(z)
             contrast = 0.0
-            for h in hs:
+            for v, h in enumerate(hs):  # over the samples that have view v
                 ph = module.projector(h)
                 if self.contrast == "simclr":
-                    contrast = contrast + nt_xent(pz, ph, self.temperature)
-                else:
-                    contrast = contrast + simsiam_loss(
-                        module.predictor(pz), module.predictor(ph), pz, ph
+                    term = partial(nt_xent, temperature=self.temperature)
+                    contrast = contrast + term_on_present(
+                        term, batch.observed, v, pz, ph, min_rows=2
                     )
+                else:
+
+                    def term(pz, ph):
+                        return simsiam_loss(module.predictor(pz), module.predictor(ph), pz, ph)
+
+                    contrast = contrast + term_on_present(term, batch.observed, v, pz, ph)
             terms["contrast"] = contrast
             loss = loss + self.contrast_weight * contrast
         terms["loss"] = loss
@@ -374,10 +382,10 @@ class CONANClustering(BaseMultiViewClustering):
         module.dec.centroids.copy_(torch.as_tensor(km.cluster_centers_, dtype=torch.float32))
 
     def _soft_assignments(self, module, batch):
-        z, _ = module(batch.views)
+        z, _ = module(batch.views, batch.observed)
         if self.clustering == "ddc":
             return module.ddc(z)[0]
         return module.dec(z)
 
     def _embedding(self, module, batch):
-        return module(batch.views)[0]
+        return module(batch.views, batch.observed)[0]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import partial
 from numbers import Integral, Real
 
 import numpy as np
@@ -12,8 +13,9 @@ from torch import nn
 
 from ._autoencoder import AutoencoderClustering
 from .base import apply_module, embedding_centers
-from .losses import info_nce, reconstruction_loss
+from .losses import info_nce
 from .nn import MLP, CrossViewRecalibration, build_autoencoders
+from .nn.missing import fill_missing, term_on_present
 
 __all__ = ["CRRCClustering"]
 
@@ -50,17 +52,18 @@ class _CRRCNetwork(nn.Module):
         # k-means centroids of the normalised H of the training data, set after training.
         self.register_buffer("centroids", torch.zeros(n_clusters, feature_dim))
 
-    def forward(self, views):
+    def forward(self, views, observed=None):
         """Reconstructions, the global H, the view representations R^v and the
-        recalibrated R̂^v."""
+        recalibrated R̂^v. A missing view's latent enters H as the mean of the sample's
+        present latents, and no complement is drawn from it."""
         zs, recons = zip(*(ae(x) for ae, x in zip(self.autoencoders, views)))
-        h = self.global_mlp(torch.cat(zs, dim=1))
+        h = self.global_mlp(torch.cat(fill_missing(zs, observed), dim=1))
         rs = [mlp(z) for mlp, z in zip(self.view_mlps, zs)]
-        return list(recons), h, rs, self.recalibration(h, rs)
+        return list(recons), h, rs, self.recalibration(h, rs, observed)
 
-    def global_representation(self, views):
+    def global_representation(self, views, observed=None):
         zs = [ae.encode(x) for ae, x in zip(self.autoencoders, views)]
-        return self.global_mlp(torch.cat(zs, dim=1))
+        return self.global_mlp(torch.cat(fill_missing(zs, observed), dim=1))
 
 
 class CRRCClustering(AutoencoderClustering):
@@ -254,10 +257,16 @@ n_iter_, init_losses_, init_collapsed_, selection_scores_, device_
     def _objective(self, module, batch):
         """Eq. 13: reconstruction + Σ_v InfoNCE(H → R̂^v), plus
         ``view_contrast_weight · Σ_v InfoNCE(H → R^v)``."""
-        recons, h, rs, recalibrated = module(batch.views)
-        rec = sum(reconstruction_loss(x, r) for x, r in zip(batch.views, recons))
-        contrast = sum(info_nce(h, r, self.temperature) for r in recalibrated)
-        view_contrast = sum(info_nce(h, r, self.temperature) for r in rs)
+        observed = batch.observed
+        recons, h, rs, recalibrated = module(batch.views, observed)
+        rec = self._reconstruction_terms(batch, recons)
+        nce = partial(info_nce, temperature=self.temperature)  # over the samples with view v
+        contrast = sum(
+            term_on_present(nce, observed, v, h, r, min_rows=2) for v, r in enumerate(recalibrated)
+        )
+        view_contrast = sum(
+            term_on_present(nce, observed, v, h, r, min_rows=2) for v, r in enumerate(rs)
+        )
         return {
             "loss": rec + contrast + self.view_contrast_weight * view_contrast,
             "reconstruction": rec,
@@ -279,10 +288,10 @@ n_iter_, init_losses_, init_collapsed_, selection_scores_, device_
 
     # ------------------------------------------------------------------ inference
     def _embedding(self, module, batch):
-        return module.global_representation(batch.views)
+        return module.global_representation(batch.views, batch.observed)
 
     def _nearest_centroid(self, module, batch):
-        h = F.normalize(module.global_representation(batch.views), dim=1)
+        h = F.normalize(module.global_representation(batch.views, batch.observed), dim=1)
         return torch.cdist(h, module.centroids).argmin(dim=1)
 
     def _module_labels(self, module, data, centers=None):

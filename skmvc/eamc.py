@@ -21,6 +21,7 @@ from .nn import (
     build_encoders,
     output_size,
 )
+from .nn.missing import term_on_present
 
 __all__ = ["EAMCClustering"]
 
@@ -49,10 +50,11 @@ class _EAMCNetwork(nn.Module):
         self.discriminators = nn.ModuleList(Discriminator(d) for _ in view_shapes[1:])
         self.ddc = DDCHead(d, n_clusters, ddc_hidden)
 
-    def forward(self, views):
-        """View representations h^v, fused h_f and the view weights w."""
+    def forward(self, views, observed=None):
+        """View representations h^v, fused h_f (over each sample's present views) and the
+        view weights w."""
         hs = [encoder(x) for encoder, x in zip(self.encoders, views)]
-        fused, weights = self.attention(hs)
+        fused, weights = self.attention(hs, observed)
         return hs, fused, weights
 
 
@@ -257,7 +259,7 @@ cluster_centers_
     # ------------------------------------------------------------------ losses
     def _objective(self, module, batch):
         """The clustering loss ``ddc_1 + ddc_2_flipped + ddc_3`` on h_f (Eq. 11)."""
-        _, fused, _ = module(batch.views)
+        _, fused, _ = module(batch.views, batch.observed)
         assignments, hidden = module.ddc(fused)
         terms = DDCLoss(self.rel_sigma, flipped=True)(assignments, hidden)
         terms["loss"] = sum(terms.values())
@@ -265,13 +267,17 @@ cluster_centers_
 
     def _generator_loss(self, module, batch):
         """Encoders, attention and head: clustering + attention (Eq. 6) + γ · generator."""
-        hs, fused, weights = module(batch.views)
+        observed = batch.observed
+        hs, fused, weights = module(batch.views, observed)
         assignments, hidden = module.ddc(fused)
         terms = DDCLoss(self.rel_sigma, flipped=True)(assignments, hidden)
         clustering = sum(terms.values())
-        terms["attention"] = kernel_alignment_loss(fused, hs, weights, self.rel_sigma)
+        terms["attention"] = kernel_alignment_loss(
+            fused, hs, weights, self.rel_sigma, observed=observed
+        )
         terms["generator"] = sum(
-            generator_loss(d(h)) for d, h in zip(module.discriminators, hs[1:])
+            term_on_present(lambda h, d=d: generator_loss(d(h)), observed, v, h)
+            for v, (d, h) in enumerate(zip(module.discriminators, hs[1:]), start=1)
         )
         terms["loss"] = (
             clustering + terms["attention"] + self.adversarial_weight * terms["generator"]
@@ -282,8 +288,11 @@ cluster_centers_
         """Discriminators: tell the anchor view 1 from each view v >= 2."""
         with torch.no_grad():
             hs = [encoder(x) for encoder, x in zip(module.encoders, batch.views)]
+        if batch.observed is not None:  # each view's representations where it is present
+            hs = [h[batch.observed[:, v]] for v, h in enumerate(hs)]
         loss = sum(
-            discriminator_loss(d(hs[0]), d(h)) for d, h in zip(module.discriminators, hs[1:])
+            discriminator_loss(d(hs[0]), d(h)) if len(hs[0]) and len(h) else hs[0].new_zeros(())
+            for d, h in zip(module.discriminators, hs[1:])
         )
         return {"loss": loss, "discriminator": loss}
 
@@ -329,7 +338,7 @@ cluster_centers_
         """Fix the attention's weights to their mean over the training set."""
         e = apply_module(
             lambda m, batch: m.attention.sample_weights(
-                [enc(x) for enc, x in zip(m.encoders, batch.views)]
+                [enc(x) for enc, x in zip(m.encoders, batch.views)], batch.observed
             ),
             module,
             data,
@@ -341,8 +350,8 @@ cluster_centers_
 
     # ------------------------------------------------------------------ inference
     def _soft_assignments(self, module, batch):
-        _, fused, _ = module(batch.views)
+        _, fused, _ = module(batch.views, batch.observed)
         return module.ddc(fused)[0]
 
     def _embedding(self, module, batch):
-        return module(batch.views)[1]
+        return module(batch.views, batch.observed)[1]

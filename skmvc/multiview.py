@@ -20,7 +20,7 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.utils.validation import check_array
 
-__all__ = ["MultiView", "check_views", "split_columns", "unscaled_views"]
+__all__ = ["MultiView", "check_views", "observed_mask", "split_columns", "unscaled_views"]
 
 #: A view whose largest absolute value exceeds this looks unscaled.
 UNSCALED_MAX = 100.0
@@ -70,11 +70,19 @@ class MultiView:
         The views, each of shape ``(n_samples, ...)``: 2-D arrays (NumPy, pandas, SciPy
         sparse) or image arrays ``(n_samples, C, H, W)`` / ``(n_samples, H, W)``. They are
         stored as given (not copied).
+    observed : array-like of bool of shape (n_samples, n_views), default=None
+        Which views each sample has. ``observed[i, v] = False`` marks view ``v`` of sample
+        ``i`` as missing: the values in that row are never read by a model (they may be
+        anything, NaN included). ``None``: every view of every sample is present, except
+        rows that are entirely NaN, which are missing whatever the mask says. Every sample
+        must keep at least one view (checked when a model reads the data).
 
     Attributes
     ----------
     views : tuple of array-like
         The stored views.
+    observed : ndarray of bool of shape (n_samples, n_views) or None
+        The mask given, or None.
     shape : tuple of int
         ``(n_samples, n_views)``.
 
@@ -87,12 +95,18 @@ class MultiView:
     ((6, 2), 6, 2)
     >>> X[[0, 2]].shape
     (2, 2)
+    >>> X = MultiView([np.zeros((3, 3)), np.ones((3, 2))], observed=[[1, 1], [1, 0], [0, 1]])
+    >>> X[1:].observed
+    array([[ True, False],
+           [False,  True]])
     """
 
-    __slots__ = ("_views",)
+    __slots__ = ("_views", "_observed")
 
-    def __init__(self, views):
+    def __init__(self, views, observed=None):
         if isinstance(views, MultiView):
+            if observed is None:
+                observed = views.observed
             views = views.views
         if not isinstance(views, (list, tuple)) or len(views) == 0:
             raise TypeError(
@@ -109,20 +123,27 @@ class MultiView:
                 )
         _check_same_n_samples(views)
         object.__setattr__(self, "_views", tuple(views))
+        object.__setattr__(self, "_observed", _check_observed(observed, views))
 
     def __setattr__(self, name, value):
         raise AttributeError("MultiView is immutable.")
 
     def __getstate__(self):
-        return {"views": self._views}
+        return {"views": self._views, "observed": self._observed}
 
     def __setstate__(self, state):
         object.__setattr__(self, "_views", tuple(state["views"]))
+        object.__setattr__(self, "_observed", state.get("observed"))
 
     @property
     def views(self) -> tuple:
         """The views, as a tuple."""
         return self._views
+
+    @property
+    def observed(self):
+        """The per-sample mask of present views given at construction, or None."""
+        return self._observed
 
     @property
     def n_views(self) -> int:
@@ -159,11 +180,37 @@ class MultiView:
                         f"Boolean mask of shape {key.shape} does not match {len(self)} samples."
                     )
                 key = np.flatnonzero(key)
-        return MultiView([_take_rows(view, key) for view in self._views])
+        observed = None if self._observed is None else self._observed[key]
+        return MultiView([_take_rows(view, key) for view in self._views], observed=observed)
 
     def __repr__(self) -> str:
         shapes = ", ".join(str(tuple(v.shape)) for v in self._views)
-        return f"MultiView(n_samples={len(self)}, views=[{shapes}])"
+        missing = ""
+        if self._observed is not None:
+            missing = f", missing views in {int((~self._observed).any(axis=1).sum())} samples"
+        return f"MultiView(n_samples={len(self)}, views=[{shapes}]{missing})"
+
+
+def _check_observed(observed, views):
+    """A user's mask of present views as a bool array of shape (n_samples, n_views)."""
+    if observed is None:
+        return None
+    mask = np.asarray(observed)
+    shape = (views[0].shape[0], len(views))
+    if mask.shape != shape:
+        raise ValueError(
+            f"observed must have shape (n_samples, n_views) = {shape}, got {mask.shape}."
+        )
+    if mask.dtype != bool:
+        if mask.dtype.kind not in "biuf" or not np.isin(mask, (0, 1)).all():
+            raise ValueError(
+                "observed must hold booleans (True: the view is present), or 0 and 1; got "
+                f"values of dtype {mask.dtype}."
+            )
+        mask = mask.astype(bool)
+    mask = mask.copy()
+    mask.setflags(write=False)
+    return mask
 
 
 def _take_rows(view, rows):
@@ -270,19 +317,21 @@ def chunk_rows(view) -> int:
     return max(1, CHUNK_VALUES // max(1, int(np.prod(view.shape[1:]))))
 
 
-def row_chunks(view):
+def row_chunks(view, present=None):
     """Consecutive row blocks of a dense view (as they are stored), releasing a memory map's
-    pages after each block."""
+    pages after each block; only the rows where ``present`` (a bool mask) is True, if
+    given."""
     rows = chunk_rows(view)
     for start in range(0, view.shape[0], rows):
-        yield view[start : start + rows]
+        block = view[start : start + rows]
+        yield block if present is None else block[present[start : start + rows]]
         release_pages(view)
 
 
 def _check_memmap_view(view, v: int):
-    """Validate a memory-mapped view without reading it whole into memory: its dtype, shape
-    and finiteness (in row blocks). The view is returned as it is; the engine converts each
-    mini-batch to float32 as it reads it."""
+    """Validate a memory-mapped view without reading it whole into memory: its dtype and
+    shape (its values are checked by :func:`_missing_rows`, in row blocks). The view is
+    returned as it is; the engine converts each mini-batch to float32 as it reads it."""
     if view.dtype.kind not in "biuf":
         raise ValueError(
             f"View {v}: a memory-mapped view must be numeric, got dtype {view.dtype}."
@@ -294,11 +343,6 @@ def _check_memmap_view(view, v: int):
         )
     if view.shape[0] < 1 or int(np.prod(view.shape[1:])) < 1:
         raise ValueError(f"View {v}: Found array with shape {view.shape}; it has no data.")
-    if view.dtype.kind == "f":
-        for block in row_chunks(view):
-            if not np.isfinite(block.sum(dtype=np.float64)):
-                what = "NaN" if np.isnan(block).any() else "infinity"
-                raise ValueError(f"View {v}: Input contains {what}.")
     return view[:, None] if view.ndim == 3 else view
 
 
@@ -317,7 +361,7 @@ def _check_one_view(view, v: int):
                     f"an image view must have shape (n, C, H, W) or (n, H, W), got {shape}"
                 )
             arr = check_array(
-                view, dtype=np.float32, allow_nd=True, ensure_all_finite=True, copy=False
+                view, dtype=np.float32, allow_nd=True, ensure_all_finite=False, copy=False
             )
             if arr.ndim == 3:
                 arr = arr[:, None, :, :]
@@ -326,7 +370,7 @@ def _check_one_view(view, v: int):
                 view,
                 accept_sparse="csr",
                 dtype=np.float32,
-                ensure_all_finite=True,
+                ensure_all_finite=False,  # NaN rows mark missing views: _missing_rows
                 ensure_min_features=1,
                 copy=False,
             )
@@ -335,7 +379,80 @@ def _check_one_view(view, v: int):
     return arr
 
 
-def check_views(X, *, view_sizes=None, min_views: int = 1):
+def _missing_rows(view, v: int, marked=None) -> np.ndarray:
+    """The rows of a validated view that are missing: entirely NaN, or marked missing
+    (``marked``, a bool array: True where the user's mask says the view is present).
+
+    A NaN or an infinity in a row that is present is an error naming the view and the
+    sample. Dense views are scanned in row blocks (a memory map is never read whole).
+    """
+    n = view.shape[0]
+    missing = np.zeros(n, dtype=bool) if marked is None else ~marked
+    if sp.issparse(view):
+        bad = ~np.isfinite(view.data)
+        if not bad.any():
+            return missing
+        row_of = np.repeat(np.arange(n), np.diff(view.indptr))
+        nan_count = np.bincount(row_of[np.isnan(view.data)], minlength=n)
+        missing |= nan_count == view.shape[1]
+        _raise_non_finite(v, np.unique(row_of[bad]), missing, view.data[bad])
+        return missing
+    if view.dtype.kind != "f":
+        return missing
+    start = 0
+    for block in row_chunks(view):
+        stop = start + len(block)
+        if not np.isfinite(block.sum(dtype=np.float64)):
+            flat = np.asarray(block).reshape(len(block), -1)
+            finite = np.isfinite(flat)
+            missing[start:stop] |= np.isnan(flat).all(axis=1)
+            rows = start + np.flatnonzero(~finite.all(axis=1))
+            _raise_non_finite(v, rows, missing, flat[~finite])
+        start = stop
+    return missing
+
+
+def _raise_non_finite(v: int, rows, missing, values) -> None:
+    """Raise for the first of ``rows`` (rows holding a NaN or an infinity) that is present."""
+    present = [int(i) for i in rows if not missing[i]]
+    if present:
+        what = "NaN" if np.isnan(values).any() else "infinity"
+        raise ValueError(
+            f"View {v}: Input contains {what} in sample {present[0]}, whose view {v} is "
+            f"present ({len(present)} such sample{'s' if len(present) > 1 else ''}). A view "
+            "that a sample lacks must be entirely NaN in that sample's row, or marked in "
+            "MultiView(views, observed=mask); a NaN or infinity inside a present row is an "
+            "error (impute it, or mark the whole view missing for that sample)."
+        )
+
+
+def observed_mask(views, marked=None):
+    """The mask of present views of validated ``views`` (bool, ``(n_samples, n_views)``),
+    or None when every view of every sample is present.
+
+    A row that is entirely NaN is missing; ``marked`` (a user's mask, e.g.
+    :attr:`MultiView.observed`) marks more. Raises when a present row holds a NaN or an
+    infinity, or when a sample has no view at all.
+    """
+    columns = [
+        _missing_rows(view, v, None if marked is None else marked[:, v])
+        for v, view in enumerate(views)
+    ]
+    missing = np.stack(columns, axis=1)
+    if not missing.any():
+        return None
+    empty = np.flatnonzero(missing.all(axis=1))
+    if len(empty):
+        listed = ", ".join(map(str, empty[:5])) + (", ..." if len(empty) > 5 else "")
+        raise ValueError(
+            f"Sample {empty[0]} has no view at all ({len(empty)} such sample"
+            f"{'s' if len(empty) > 1 else ''}: {listed}): every sample needs at least one "
+            "present view. Drop those samples."
+        )
+    return ~missing
+
+
+def check_views(X, *, view_sizes=None, min_views: int = 1, return_observed: bool = False):
     """Turn any accepted input form into a list of validated float32 views.
 
     Parameters
@@ -346,6 +463,9 @@ def check_views(X, *, view_sizes=None, min_views: int = 1):
         How to split a 2-D array into views. ``None`` keeps a 2-D array as one view.
     min_views : int, default=1
         The smallest number of views accepted.
+    return_observed : bool, default=False
+        Also return the mask of present views (:func:`observed_mask`). When False, a view
+        missing for some sample (an all-NaN row, or a :class:`MultiView` mask) is an error.
 
     Returns
     -------
@@ -355,6 +475,10 @@ def check_views(X, *, view_sizes=None, min_views: int = 1):
         returned without a copy; they are never modified. A memory-mapped view
         (``np.memmap``, ``np.load(..., mmap_mode="r")``) is checked in row blocks and returned
         as it is, whatever its numeric dtype: the engine reads it a mini-batch at a time.
+    observed : ndarray of bool of shape (n_samples, n_views) or None
+        Only with ``return_observed=True``: which views each sample has; None when every
+        sample has every view. Missing rows are returned as given (NaN or anything): a
+        model never reads them.
 
     Raises
     ------
@@ -370,8 +494,10 @@ def check_views(X, *, view_sizes=None, min_views: int = 1):
     >>> [v.dtype.name for v in check_views([np.zeros((4, 2), dtype=int)])]
     ['float32']
     """
+    marked = None
     if isinstance(X, MultiView):
         raw = list(X.views)
+        marked = X.observed
         from_list = True
     elif is_list_of_views(X):
         raw = list(X)
@@ -407,7 +533,9 @@ def check_views(X, *, view_sizes=None, min_views: int = 1):
         else:
             check_not_complex(X, "X")
             try:
-                arr = check_array(X, accept_sparse="csr", dtype=np.float32, ensure_all_finite=True)
+                arr = check_array(
+                    X, accept_sparse="csr", dtype=np.float32, ensure_all_finite=False
+                )
             except (ValueError, TypeError) as exc:
                 raise type(exc)(f"{exc}{_LIST_HINT if isinstance(X, list) else ''}") from exc
             views = split_view_columns(arr, view_sizes)
@@ -417,6 +545,16 @@ def check_views(X, *, view_sizes=None, min_views: int = 1):
         raise ValueError(
             f"This method needs at least {min_views} views, got {len(views)}. Pass a list of "
             "views or a MultiView, or split a 2-D array with view_sizes."
+        )
+    observed = observed_mask(views, marked)
+    if return_observed:
+        return views, observed
+    if observed is not None:
+        v = int(np.flatnonzero((~observed).any(axis=0))[0])
+        i = int(np.flatnonzero(~observed[:, v])[0])
+        raise ValueError(
+            f"View {v} is missing for sample {i} (an all-NaN row or a MultiView mask), and "
+            "missing views are not accepted here. Input contains NaN."
         )
     return views
 
@@ -440,11 +578,11 @@ def n_view_features(shape: Sequence[int]) -> int:
     return int(np.prod(shape))
 
 
-def unscaled_views(views) -> list[str]:
+def unscaled_views(views, observed=None) -> list[str]:
     """What looks unscaled in validated views: one description per such view (empty when
     every view looks scaled). A view looks unscaled when its largest absolute value exceeds
     ``UNSCALED_MAX``, or when it holds only non-negative integers larger than 1 (raw
-    counts).
+    counts). Rows that ``observed`` marks missing are not read.
 
     Examples
     --------
@@ -455,7 +593,11 @@ def unscaled_views(views) -> list[str]:
     """
     found = []
     for v, view in enumerate(views):
-        blocks = [view.data] if sp.issparse(view) else row_chunks(view)
+        present = None if observed is None else observed[:, v]
+        if sp.issparse(view):
+            blocks = [(view if present is None else view[present]).data]
+        else:
+            blocks = row_chunks(view, present)
         top, low, integral, empty = 0.0, np.inf, True, True
         for block in blocks:  # in row blocks: a memory-mapped view is never read whole
             if block.size == 0:

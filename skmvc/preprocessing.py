@@ -16,8 +16,13 @@ __all__ = ["ViewTransformer", "ViewSplitter", "ViewConcatenator"]
 
 
 def _same_form(X, views):
-    """Return views in the container the caller used: a MultiView stays a MultiView."""
-    return MultiView(views) if isinstance(X, MultiView) else list(views)
+    """Return views in the container the caller used: a MultiView stays a MultiView (with
+    its mask of present views)."""
+    return MultiView(views, observed=X.observed) if isinstance(X, MultiView) else list(views)
+
+
+def _dense(a):
+    return a.toarray() if sp.issparse(a) else np.asarray(a)
 
 
 class ViewTransformer(TransformerMixin, BaseEstimator):
@@ -27,7 +32,9 @@ class ViewTransformer(TransformerMixin, BaseEstimator):
     ----------
     transformer : estimator or list of estimators
         One transformer cloned for every view, or one per view. Image views are flattened
-        to 2-D before they are transformed.
+        to 2-D before they are transformed. A view's transformer is fitted on, and applied
+        to, the samples that have that view only; the rows of a missing view come out as
+        NaN (and a :class:`~skmvc.MultiView` keeps its ``observed`` mask).
     view_sizes : int, list of int or None, default=None
         How to split a 2-D array X into views (see :func:`skmvc.multiview.check_views`).
 
@@ -58,8 +65,10 @@ class ViewTransformer(TransformerMixin, BaseEstimator):
         self.view_sizes = view_sizes
 
     def _views(self, X):
-        views = check_views(X, view_sizes=self.view_sizes)
-        return [v.reshape(v.shape[0], -1) if v.ndim > 2 else v for v in views]
+        views, observed = check_views(X, view_sizes=self.view_sizes, return_observed=True)
+        views = [v.reshape(v.shape[0], -1) if v.ndim > 2 else v for v in views]
+        present = [None if observed is None else observed[:, j] for j in range(len(views))]
+        return views, present
 
     def fit(self, X, y=None):
         """Fit one clone of the transformer on each view.
@@ -74,7 +83,7 @@ class ViewTransformer(TransformerMixin, BaseEstimator):
         self : object
         """
         self._validate_params()
-        views = self._views(X)
+        views, present = self._views(X)
         if isinstance(self.transformer, (list, tuple)):
             if len(self.transformer) != len(views):
                 raise ValueError(
@@ -83,7 +92,10 @@ class ViewTransformer(TransformerMixin, BaseEstimator):
             templates = list(self.transformer)
         else:
             templates = [self.transformer] * len(views)
-        self.transformers_ = [clone(t).fit(v) for t, v in zip(templates, views)]
+        self.transformers_ = [
+            clone(t).fit(v if rows is None else v[rows])
+            for t, v, rows in zip(templates, views, present)
+        ]
         self.n_views_ = len(views)
         return self
 
@@ -95,13 +107,24 @@ class ViewTransformer(TransformerMixin, BaseEstimator):
         views : list of arrays, or MultiView if X was a MultiView
         """
         check_is_fitted(self)
-        views = self._views(X)
+        views, present = self._views(X)
         if len(views) != self.n_views_:
             raise ValueError(
                 f"X has {len(views)} views, but ViewTransformer was fitted with "
                 f"{self.n_views_} views."
             )
-        return _same_form(X, [t.transform(v) for t, v in zip(self.transformers_, views)])
+        out = []
+        for t, v, rows in zip(self.transformers_, views, present):
+            if rows is None or rows.all():
+                out.append(t.transform(v))
+                continue
+            done = _dense(t.transform(v[rows]))
+            full = np.full(
+                (v.shape[0], done.shape[1]), np.nan, dtype=np.result_type(done, np.float32)
+            )
+            full[rows] = done
+            out.append(full)
+        return _same_form(X, out)
 
 
 class ViewSplitter(TransformerMixin, BaseEstimator):
@@ -135,7 +158,7 @@ class ViewSplitter(TransformerMixin, BaseEstimator):
         self : object
         """
         self._validate_params()
-        views = check_views(X, view_sizes=self.view_sizes)
+        views, _ = check_views(X, view_sizes=self.view_sizes, return_observed=True)
         self.n_views_ = len(views)
         self.n_features_in_ = sum(v.shape[1] for v in views)
         return self
@@ -148,13 +171,15 @@ class ViewSplitter(TransformerMixin, BaseEstimator):
         views : list of arrays
         """
         check_is_fitted(self)
-        return check_views(X, view_sizes=self.view_sizes)
+        return check_views(X, view_sizes=self.view_sizes, return_observed=True)[0]
 
 
 class ViewConcatenator(TransformerMixin, BaseEstimator):
     """Concatenate views into one 2-D array (for single-view baselines such as KMeans).
 
-    Image views are flattened; if any view is sparse the result is a CSR matrix.
+    Image views are flattened; if any view is sparse the result is a CSR matrix. The
+    columns of a view that a sample lacks are NaN (dense views), ready for an imputer such
+    as :class:`~sklearn.impute.SimpleImputer`.
 
     Examples
     --------
@@ -171,7 +196,7 @@ class ViewConcatenator(TransformerMixin, BaseEstimator):
         -------
         self : object
         """
-        views = check_views(X)
+        views, _ = check_views(X, return_observed=True)
         self.n_views_ = len(views)
         self.n_features_per_view_ = tuple(n_view_features(view_shape(v)) for v in views)
         return self
@@ -184,7 +209,15 @@ class ViewConcatenator(TransformerMixin, BaseEstimator):
         X_concat : ndarray or CSR matrix of shape (n_samples, sum of view widths)
         """
         check_is_fitted(self)
-        views = [v.reshape(v.shape[0], -1) if v.ndim > 2 else v for v in check_views(X)]
+        views, observed = check_views(X, return_observed=True)
+        views = [v.reshape(v.shape[0], -1) if v.ndim > 2 else v for v in views]
+        if observed is not None:
+            if any(sp.issparse(v) for v in views):
+                raise ValueError(
+                    "ViewConcatenator cannot mark missing views in sparse views: densify "
+                    "them first, or drop the samples with missing views."
+                )
+            views = [np.where(observed[:, [j]], v, np.nan) for j, v in enumerate(views)]
         if len(views) != self.n_views_:
             raise ValueError(
                 f"X has {len(views)} views, but ViewConcatenator was fitted with "

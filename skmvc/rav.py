@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import partial
 from numbers import Integral, Real
 
 import torch
@@ -14,11 +15,11 @@ from .base import apply_module
 from .losses import (
     cluster_contrast,
     cluster_entropy,
-    reconstruction_loss,
     relation_alignment_loss,
     view_distance_weights,
 )
 from .nn import MLP, build_autoencoders
+from .nn.missing import fill_missing, mean_over_present, term_on_pairs, term_on_present
 
 __all__ = ["RAVClustering", "weighted_label_contrast"]
 
@@ -42,7 +43,7 @@ class _RAVNetwork(nn.Module):
         return list(zs), list(recons), qs
 
 
-def weighted_label_contrast(qs, weights, temperature: float) -> torch.Tensor:
+def weighted_label_contrast(qs, weights, temperature: float, observed=None) -> torch.Tensor:
     """RAV's view-aware label contrast without its entropy term.
 
     ``½ Σ_v Σ_{u≠v} ½ (w^{(v,u)} + w^{(u,v)}) ℓ^{(v,u)}``, with ``ℓ^{(v,u)}`` the
@@ -55,16 +56,19 @@ def weighted_label_contrast(qs, weights, temperature: float) -> torch.Tensor:
         ``None`` weighs every pair by one (the paper's ablation without W).
     temperature : float
         τ_L.
+    observed : torch.Tensor of bool of shape (B, V) or None
+        Which views each sample has; each pair's term runs over the samples with both.
     """
     total = 0.0
+    contrast = partial(cluster_contrast, temperature=temperature, both_directions=False)
     n_views = len(qs)
     for v in range(n_views):
         for u in range(n_views):
             if u == v:
                 continue
             pair = 1.0 if weights is None else 0.5 * (weights[v, u] + weights[u, v])
-            total = total + pair * cluster_contrast(
-                qs[v], qs[u], temperature, both_directions=False
+            total = total + pair * term_on_pairs(
+                contrast, observed, v, u, qs[v], qs[u], min_rows=2
             )
     return 0.5 * total
 
@@ -244,19 +248,23 @@ cluster_centers_
     # ------------------------------------------------------------------ losses
     def _objective(self, module, batch):
         """``L_REC + λ1 L_Q + λ2 L_S`` on a batch."""
+        observed = batch.observed
         zs, recons, qs = module(batch.views)
-        rec = sum(reconstruction_loss(x, r) for x, r in zip(batch.views, recons))
+        rec = self._reconstruction_terms(batch, recons)
         weights = (
-            view_distance_weights(zs, self.normalize_latents) if self.use_view_weights else None
+            view_distance_weights(zs, self.normalize_latents, observed)
+            if self.use_view_weights
+            else None
         )
-        label = weighted_label_contrast(qs, weights, self.label_temperature)
-        entropy = sum(cluster_entropy(q) for q in qs)
+        label = weighted_label_contrast(qs, weights, self.label_temperature, observed)
+        entropy = sum(term_on_present(cluster_entropy, observed, v, q) for v, q in enumerate(qs))
         relation = relation_alignment_loss(
             zs,
             self.sigma,
             self.feature_temperature,
             self.normalize_latents,
             self.scale_global_distance,
+            observed=observed,
         )
         return {
             "loss": rec + self.label_weight * (label + entropy) + self.relation_weight * relation,
@@ -277,6 +285,7 @@ cluster_centers_
             lambda m, batch: view_distance_weights(
                 [ae.encode(x) for ae, x in zip(m.autoencoders, batch.views)],
                 self.normalize_latents,
+                batch.observed,
             )[None].expand(len(batch.index), -1, -1),
             module,
             data,
@@ -286,9 +295,9 @@ cluster_centers_
 
     # ------------------------------------------------------------------ inference
     def _soft_assignments(self, module, batch):
-        return torch.stack(module(batch.views)[2]).mean(dim=0)
+        return mean_over_present(module(batch.views)[2], batch.observed)
 
     def _embedding(self, module, batch):
         """The concatenated L2-normalised latents."""
         zs = [ae.encode(x) for ae, x in zip(module.autoencoders, batch.views)]
-        return torch.cat([F.normalize(z, dim=1) for z in zs], dim=1)
+        return torch.cat(fill_missing([F.normalize(z, dim=1) for z in zs], batch.observed), dim=1)

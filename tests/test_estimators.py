@@ -94,7 +94,7 @@ def test_score_is_minus_the_objective(name, two_views):
     est = ESTIMATORS[name](batch_size=64).fit(views)  # one batch: score is one evaluation
     from skmvc._engine import ViewData
 
-    data = ViewData(est._validate_views(views, reset=False), est.device_)
+    data = ViewData(est._validate_views(views, reset=False)[0], est.device_)
     est.module_.eval()
     with torch.no_grad():
         loss = est._objective(est.module_, next(data.batches(64)))["loss"].item()

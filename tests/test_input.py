@@ -145,8 +145,10 @@ def test_bad_input_at_predict_raises_clear_error(name, two_views):
         est.predict(views[:1])
     with pytest.raises(ValueError, match=r"View 1 has samples of shape \(3,\).*\(4,\)"):
         est.predict([views[0], views[1][:, :3]])
-    with pytest.raises(ValueError, match="View 0.*NaN"):
-        est.predict([np.full_like(views[0], np.nan), views[1]])
+    partial_nan = views[0].copy()
+    partial_nan[3, 0] = np.nan  # a NaN inside a present row (an all-NaN row is a missing view)
+    with pytest.raises(ValueError, match="View 0: Input contains NaN in sample 3"):
+        est.predict([partial_nan, views[1]])
     with pytest.raises(ValueError, match="view 0: 60, view 1: 10"):
         est.predict([views[0], views[1][:10]])
 

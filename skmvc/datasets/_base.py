@@ -10,7 +10,13 @@ import scipy.io
 import scipy.sparse as sp
 from sklearn.utils import Bunch, check_random_state
 
-__all__ = ["load_handwritten", "load_npz", "load_mat", "make_multiview_blobs"]
+__all__ = [
+    "load_handwritten",
+    "load_npz",
+    "load_mat",
+    "make_multiview_blobs",
+    "make_missing_views",
+]
 
 _HANDWRITTEN_DESCR = """\
 UCI Handwritten (Multiple Features) data set
@@ -347,3 +353,53 @@ def make_multiview_blobs(
             (latent @ projection + level * rng.normal(size=(n_samples, d))).astype(np.float32)
         )
     return views, y
+
+
+def make_missing_views(views, missing_rate, *, random_state=None):
+    """Copies of ``views`` in which a fraction of the samples lack some views (NaN rows).
+
+    A fraction ``missing_rate`` of the samples, drawn at random, each lose between 1 and
+    V − 1 of their V views (the number and the views drawn uniformly), so that every sample
+    keeps at least one view: the protocol of incomplete multi-view clustering benchmarks
+    (e.g. COMPLETER, DCP), with "missing rate" the fraction of samples missing at least one
+    view. The input arrays are not modified.
+
+    Parameters
+    ----------
+    views : list of array-like of shape (n_samples, ...)
+        Dense views (at least two).
+    missing_rate : float in [0, 1]
+    random_state : int, RandomState instance or None, default=None
+
+    Returns
+    -------
+    views : list of ndarray of float32
+        The views, with the rows of missing views set to NaN.
+    observed : ndarray of bool of shape (n_samples, n_views)
+        Which views each sample kept.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skmvc.datasets import make_missing_views
+    >>> views, observed = make_missing_views([np.ones((10, 2)), np.ones((10, 3))], 0.5,
+    ...                                      random_state=0)
+    >>> int((~observed).any(axis=1).sum()), bool(observed.any(axis=1).all())
+    (5, True)
+    """
+    if not 0.0 <= float(missing_rate) <= 1.0:
+        raise ValueError(f"missing_rate must be in [0, 1], got {missing_rate}.")
+    if len(views) < 2:
+        raise ValueError(f"Missing views need at least 2 views, got {len(views)}.")
+    rng = check_random_state(random_state)
+    n, n_views = int(views[0].shape[0]), len(views)
+    observed = np.ones((n, n_views), dtype=bool)
+    for i in rng.permutation(n)[: int(round(missing_rate * n))]:
+        lost = rng.randint(1, n_views)  # 1 .. V-1
+        observed[i, rng.choice(n_views, lost, replace=False)] = False
+    out = []
+    for v, view in enumerate(views):
+        arr = np.array(view, dtype=np.float32, copy=True)
+        arr[~observed[:, v]] = np.nan
+        out.append(arr)
+    return out, observed

@@ -16,11 +16,16 @@ def kernel_alignment_loss(
     views: Sequence[torch.Tensor],
     weights: torch.Tensor,
     rel_sigma: float = 0.15,
+    observed: torch.Tensor | None = None,
 ) -> torch.Tensor:
     """``||K_f − Σ_v w_v K_v||²_F`` (EAMC Eq. 6).
 
     ``K_f`` and every ``K_v`` are Gaussian kernels with the median bandwidth rule of
     :func:`~skmvc.losses.gaussian_kernel`, each with its own bandwidth.
+
+    With missing views (``observed``), ``K_v`` is computed on the samples that have view
+    v only, and entry (i, j) of the combination is ``Σ_v w_v K_v(i, j) / Σ_v w_v`` over the
+    views both i and j have; pairs with no view in common are left out.
 
     Parameters
     ----------
@@ -31,6 +36,8 @@ def kernel_alignment_loss(
     weights : torch.Tensor of shape (V,)
         The view weights w.
     rel_sigma : float, default=0.15
+    observed : torch.Tensor of bool of shape (B, V) or None
+        Which views each sample has; None when all.
 
     Examples
     --------
@@ -41,5 +48,19 @@ def kernel_alignment_loss(
     0.0
     """
     k_f = gaussian_kernel(fused, rel_sigma)
-    k_c = sum(w * gaussian_kernel(h, rel_sigma) for w, h in zip(weights, views))
-    return (k_f - k_c).pow(2).sum()
+    if observed is None:
+        k_c = sum(w * gaussian_kernel(h, rel_sigma) for w, h in zip(weights, views))
+        return (k_f - k_c).pow(2).sum()
+    n = fused.shape[0]
+    combined, total = fused.new_zeros(n, n), fused.new_zeros(n, n)
+    for v, (w, h) in enumerate(zip(weights, views)):
+        idx = observed[:, v].nonzero().squeeze(1)
+        if len(idx) < 2:
+            continue
+        k_v = gaussian_kernel(h[idx], rel_sigma)
+        rows, cols = idx[:, None].expand_as(k_v), idx[None, :].expand_as(k_v)
+        combined = combined.index_put((rows, cols), w * k_v, accumulate=True)
+        total = total.index_put((rows, cols), w.expand_as(k_v), accumulate=True)
+    covered = total > 0
+    k_c = combined[covered] / total[covered]
+    return (k_f[covered] - k_c).pow(2).sum()

@@ -36,6 +36,7 @@ def relation_alignment_loss(
     temperature: float = 0.5,
     normalize: bool = True,
     scale_global: bool = True,
+    observed: torch.Tensor | None = None,
 ) -> torch.Tensor:
     """RAV's L_S: the global relation matrix supervises each view's (global-supervise-local).
 
@@ -57,6 +58,11 @@ def relation_alignment_loss(
     scale_global : bool, default=True
         Divide the global squared distances by V so their scale matches the views'
         (*assumption*).
+    observed : torch.Tensor of bool of shape (B, V) or None
+        Which views each sample has (None: all). With missing views, the global squared
+        distance of two samples is the mean over the views both have (times V without
+        ``scale_global``), zero relation when they share none; each view's term runs over
+        the samples that have that view.
 
     Examples
     --------
@@ -68,20 +74,39 @@ def relation_alignment_loss(
     """
     zs = [F.normalize(z, dim=1) if normalize else z for z in latents]
     scale = float(len(zs)) if scale_global else 1.0
-    global_s = relation_matrix(torch.cat(zs, dim=1), sigma, scale)
-    return sum(
-        nt_xent(relation_matrix(z, sigma), global_s, temperature, both_directions=False)
-        for z in zs
-    )
+    if observed is None:
+        global_s = relation_matrix(torch.cat(zs, dim=1), sigma, scale)
+        return sum(
+            nt_xent(relation_matrix(z, sigma), global_s, temperature, both_directions=False)
+            for z in zs
+        )
+    pairs = [(observed[:, v, None] & observed[None, :, v]).to(zs[0].dtype) for v in range(len(zs))]
+    shared = sum(pairs)
+    distance = sum(squared_distances(z) * p for z, p in zip(zs, pairs)) / shared.clamp_min(1.0)
+    global_s = torch.exp(-distance * len(zs) / (scale * sigma)) * (shared > 0)
+    total = zs[0].new_zeros(())
+    for v, z in enumerate(zs):
+        idx = observed[:, v].nonzero().squeeze(1)
+        if len(idx) >= 2:
+            total = total + nt_xent(
+                relation_matrix(z[idx], sigma),
+                global_s[idx][:, idx],
+                temperature,
+                both_directions=False,
+            )
+    return total
 
 
 @torch.no_grad()
-def view_distance_weights(latents: Sequence[torch.Tensor], normalize: bool = True) -> torch.Tensor:
+def view_distance_weights(
+    latents: Sequence[torch.Tensor], normalize: bool = True, observed=None
+) -> torch.Tensor:
     """RAV's view-aware weights ``w^{(v,u)} = softmax_u(−WD(v, u))``, shape (V, V).
 
     ``WD(v, u)`` is the mean Euclidean distance between every sample of view v and every
     sample of view u in the batch (the summary's "Wasserstein distance"); the softmax runs
-    over all u = 1..V, v itself included, so each row sums to one. No gradient.
+    over all u = 1..V, v itself included, so each row sums to one. No gradient. With
+    ``observed`` (B, V), each view's samples are those that have it.
 
     Examples
     --------
@@ -93,5 +118,14 @@ def view_distance_weights(latents: Sequence[torch.Tensor], normalize: bool = Tru
     (tensor([1., 1., 1.]), True)
     """
     zs = [F.normalize(z, dim=1) if normalize else z for z in latents]
-    wd = torch.stack([torch.stack([torch.cdist(a, b).mean() for b in zs]) for a in zs])
+    if observed is not None:  # each view's distribution: the samples that have it
+        zs = [z[observed[:, v]] for v, z in enumerate(zs)]
+    wd = torch.stack(
+        [
+            torch.stack(
+                [torch.cdist(a, b).mean() if len(a) and len(b) else a.new_zeros(()) for b in zs]
+            )
+            for a in zs
+        ]
+    )
     return torch.softmax(-wd, dim=1)

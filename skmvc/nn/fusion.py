@@ -8,6 +8,8 @@ from collections.abc import Sequence
 import torch
 from torch import nn
 
+from .missing import fill_missing, masked_view_logits
+
 __all__ = ["ConcatMLPFusion", "ModalityAttention", "CrossViewRecalibration"]
 
 
@@ -83,18 +85,26 @@ class ModalityAttention(nn.Module):
         )
         self.register_buffer("frozen_weights", torch.full((n_views,), float("nan")))
 
-    def sample_weights(self, hs: Sequence[torch.Tensor]) -> torch.Tensor:
-        """Per-sample weights ``e`` of shape (B, V); rows sum to one."""
-        act = torch.sigmoid(self.scores(torch.cat(list(hs), dim=1)))
-        return torch.softmax(act / self.temperature, dim=1)
+    def sample_weights(self, hs: Sequence[torch.Tensor], observed=None) -> torch.Tensor:
+        """Per-sample weights ``e`` of shape (B, V); rows sum to one. With ``observed``
+        (B, V), a missing view's h is the mean of the sample's present ones in the
+        attention's input, and its weight is zero."""
+        act = torch.sigmoid(self.scores(torch.cat(fill_missing(hs, observed), dim=1)))
+        return torch.softmax(masked_view_logits(act / self.temperature, observed), dim=1)
 
-    def forward(self, hs: Sequence[torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor]:
-        """The fused representation (B, d) and the view weights w (V,)."""
+    def forward(self, hs: Sequence[torch.Tensor], observed=None):
+        """The fused representation (B, d) and the view weights w (V,). A sample with a
+        missing view is fused over its present views, with their weights renormalised."""
         if not self.training and not torch.isnan(self.frozen_weights).any():
             weights = self.frozen_weights
         else:
-            weights = self.sample_weights(hs).mean(dim=0)
-        fused = sum(w * h for w, h in zip(weights, hs))
+            weights = self.sample_weights(hs, observed).mean(dim=0)
+        if observed is None:
+            fused = sum(w * h for w, h in zip(weights, hs))
+        else:
+            per_sample = weights[None] * observed.to(weights.dtype)  # (B, V)
+            per_sample = per_sample / per_sample.sum(dim=1, keepdim=True)
+            fused = sum(per_sample[:, v : v + 1] * h for v, h in enumerate(hs))
         return fused, weights
 
     @torch.no_grad()
@@ -163,9 +173,11 @@ class CrossViewRecalibration(nn.Module):
         )
         self.merge = None if use_residual else nn.Linear(2 * dim, dim)
 
-    def attention(self, h: torch.Tensor, rs: Sequence[torch.Tensor]) -> torch.Tensor:
+    def attention(self, h: torch.Tensor, rs: Sequence[torch.Tensor], observed=None):
         """Weights ``α[v, k, i]`` of view k for view v and sample i; ``α[v, v] = 0`` and
-        ``Σ_k α[v, k, i] = 1``. Shape (V, V, B)."""
+        ``Σ_k α[v, k, i] = 1``. Shape (V, V, B). With ``observed`` (B, V), a view k that
+        sample i lacks gets ``α[v, k, i] = 0``; where i has no other view than v, all of
+        ``α[v, :, i]`` are zero (no complement)."""
         r = torch.stack(list(rs))  # (V, B, d)
         n_views = r.shape[0]
         if self.use_attention:
@@ -174,21 +186,27 @@ class CrossViewRecalibration(nn.Module):
             scores = torch.zeros(r.shape[:2], device=h.device, dtype=h.dtype)
         self_mask = torch.eye(n_views, dtype=torch.bool, device=h.device)[:, :, None]
         logits = scores[None].expand(n_views, -1, -1).masked_fill(self_mask, float("-inf"))
-        return torch.softmax(logits, dim=1)
+        if observed is None:
+            return torch.softmax(logits, dim=1)
+        logits = logits.masked_fill(~observed.t()[None], float("-inf"))
+        alone = torch.isinf(logits).all(dim=1, keepdim=True)
+        return torch.softmax(logits.masked_fill(alone, 0.0), dim=1).masked_fill(alone, 0.0)
 
     def gates_and_complements(
-        self, h: torch.Tensor, rs: Sequence[torch.Tensor]
+        self, h: torch.Tensor, rs: Sequence[torch.Tensor], observed=None
     ) -> tuple[list[torch.Tensor], torch.Tensor]:
         """The gates ``g_v`` (ones without the gate), one per view, and the complements
         ``G^v = Σ_{k≠v} α^k R^k`` stacked in shape (V, B, d)."""
-        complements = torch.einsum("vkb,kbd->vbd", self.attention(h, rs), torch.stack(list(rs)))
+        alpha = self.attention(h, rs, observed)
+        complements = torch.einsum("vkb,kbd->vbd", alpha, torch.stack(list(rs)))
         if not self.use_gate:
             return [torch.ones_like(c) for c in complements], complements
         return [self.gate(torch.cat([r, c], dim=1)) for r, c in zip(rs, complements)], complements
 
-    def forward(self, h: torch.Tensor, rs: Sequence[torch.Tensor]) -> list[torch.Tensor]:
-        """The recalibrated representations R̂^v, one per view."""
-        gates, complements = self.gates_and_complements(h, rs)
+    def forward(self, h: torch.Tensor, rs: Sequence[torch.Tensor], observed=None) -> list:
+        """The recalibrated representations R̂^v, one per view (complemented from the
+        views each sample has, with ``observed``)."""
+        gates, complements = self.gates_and_complements(h, rs, observed)
         out = []
         for r_v, g_v, c_v in zip(rs, gates, complements):
             if self.use_residual:

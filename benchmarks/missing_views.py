@@ -1,0 +1,156 @@
+"""Missing views: every method's ACC and NMI as the fraction of samples missing views grows.
+
+    python benchmarks/missing_views.py --datasets handwritten --methods kmeans eamc conan
+    python benchmarks/missing_views.py --datasets MSRC-v1 Scene-15 --methods kmeans crrc
+    python benchmarks/missing_views.py --report      # table + docs/missing_views.png
+
+For each set, missing rate r in 0, 0.1, 0.3, 0.5, 0.7 and seed: a fraction r of the
+samples each lose between 1 and V − 1 views (:func:`skmvc.datasets.make_missing_views`,
+drawn with the seed; every sample keeps one view), the missing rows are NaN, and each
+method is fitted with its default parameters on those views. The baseline ``kmeans`` is
+k-means (10 initialisations) on the concatenated views with each missing view's columns
+mean-imputed (``ViewConcatenator`` + ``SimpleImputer``). Views are preprocessed as in the
+development suite (``benchmarks/suite.py``: min-max scaled per view, on the present rows);
+sets over 10 000 samples use a seeded 10 000 subset. Rows are appended to
+``results_missing.jsonl`` as they finish, and a rerun skips them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from sklearn.cluster import KMeans  # noqa: E402
+from sklearn.impute import SimpleImputer  # noqa: E402
+from sklearn.metrics import normalized_mutual_info_score  # noqa: E402
+from sklearn.pipeline import make_pipeline  # noqa: E402
+from sklearn.preprocessing import MinMaxScaler  # noqa: E402
+
+from skmvc._benchmark import METHODS, append_row, load_dataset, read_rows  # noqa: E402
+from skmvc.datasets import make_missing_views  # noqa: E402
+from skmvc.metrics import clustering_accuracy  # noqa: E402
+from skmvc.preprocessing import ViewConcatenator, ViewTransformer  # noqa: E402
+
+HERE = Path(__file__).resolve().parent
+RESULTS = HERE / "results_missing.jsonl"
+RATES = [0.0, 0.1, 0.3, 0.5, 0.7]
+MAX_SAMPLES = 10_000
+
+
+def fit_one(method, views, y, seed):
+    k = len(np.unique(y))
+    if method == "kmeans":
+        pipe = make_pipeline(
+            ViewConcatenator(), SimpleImputer(), KMeans(k, n_init=10, random_state=seed)
+        )
+        return pipe.fit(views).predict(views)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return METHODS[method](k, random_state=seed).fit(views).labels_
+
+
+def run(datasets, methods, rates, seeds, data_dir, results, threads):
+    torch.set_num_threads(threads)
+    done = {(r["dataset"], r["method"], r["rate"], r["seed"]) for r in read_rows(results)}
+    for name in datasets:
+        views, y = load_dataset(name, data_dir, n_samples=MAX_SAMPLES)
+        views = [v.toarray() if hasattr(v, "toarray") else np.asarray(v) for v in views]
+        views = [v.reshape(len(v), -1) for v in views]
+        for rate in rates:
+            for seed in seeds:
+                missing, _ = make_missing_views(views, rate, random_state=seed)
+                scaled = ViewTransformer(MinMaxScaler()).fit_transform(missing)
+                for method in methods:
+                    if (name, method, rate, seed) in done:
+                        continue
+                    start = time.perf_counter()
+                    labels = fit_one(method, scaled, y, seed)
+                    row = {
+                        "dataset": name,
+                        "method": method,
+                        "rate": rate,
+                        "seed": seed,
+                        "acc": float(clustering_accuracy(y, labels)),
+                        "nmi": float(normalized_mutual_info_score(y, labels)),
+                        "fit_s": round(time.perf_counter() - start, 1),
+                    }
+                    append_row(results, row)
+                    print(
+                        f"{name} r={rate} seed {seed} {method}: ACC {row['acc']:.3f}", flush=True
+                    )
+
+
+def report(results, figure):
+    rows = read_rows(results)
+    cells = {}
+    for r in rows:
+        cells.setdefault((r["dataset"], r["method"], r["rate"]), []).append(r["acc"])
+    datasets = sorted({r["dataset"] for r in rows})
+    methods = ["kmeans"] + [m for m in METHODS if any(r["method"] == m for r in rows)]
+    for name in datasets:
+        print(f"\n#### {name}: ACC, mean ± std over seeds (n)\n")
+        print("| missing rate | " + " | ".join(methods) + " |")
+        print("|---" * (len(methods) + 1) + "|")
+        for rate in RATES:
+            out = []
+            for m in methods:
+                acc = cells.get((name, m, rate))
+                out.append(f"{np.mean(acc):.3f} ± {np.std(acc):.3f} ({len(acc)})" if acc else "")
+            print(f"| {rate} | " + " | ".join(out) + " |")
+    if figure is None:
+        return
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, len(datasets), figsize=(4 * len(datasets), 3.2), squeeze=False)
+    for ax, name in zip(axes[0], datasets):
+        for m in methods:
+            xs = [r for r in RATES if (name, m, r) in cells]
+            if xs:
+                ys = [np.mean(cells[(name, m, r)]) for r in xs]
+                ax.plot(xs, ys, marker="o", label=m, linestyle="--" if m == "kmeans" else "-")
+        ax.set_title(name)
+        ax.set_xlabel("missing rate")
+        ax.set_ylabel("ACC")
+    axes[0][0].legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(figure, dpi=120)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--datasets", nargs="+", default=["handwritten"])
+    parser.add_argument("--methods", nargs="+", default=["kmeans", *METHODS])
+    parser.add_argument("--rates", nargs="+", type=float, default=RATES)
+    parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
+    parser.add_argument("--data-dir", type=Path, default=Path("../shared/datasets"))
+    parser.add_argument("--results", type=Path, default=RESULTS)
+    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--report", action="store_true")
+    parser.add_argument("--figure", type=Path, default=HERE.parent / "docs" / "missing_views.png")
+    args = parser.parse_args(argv)
+    if args.report:
+        report(args.results, args.figure)
+        return
+    run(
+        args.datasets,
+        args.methods,
+        args.rates,
+        args.seeds,
+        args.data_dir,
+        args.results,
+        args.threads,
+    )
+
+
+if __name__ == "__main__":
+    main()

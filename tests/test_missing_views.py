@@ -1,0 +1,245 @@
+"""Samples with missing views (issue 18): how a user marks them, the errors, the
+preprocessing, and every method's fit and predict with them.
+
+A view is missing for a sample when its row is entirely NaN, or when
+``MultiView(views, observed=mask)`` marks it. The learning test uses the bundled
+Handwritten set (2000 samples, 6 views, 10 classes; chance 0.10) with 30 % of the samples
+missing one view.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+
+import numpy as np
+import pytest
+import torch
+from sklearn.impute import SimpleImputer
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import MinMaxScaler, StandardScaler
+
+from skmvc import (
+    CMMCClustering,
+    CONANClustering,
+    CRRCClustering,
+    EAMCClustering,
+    MultiView,
+    RAVClustering,
+    check_views,
+)
+from skmvc.datasets import load_handwritten
+from skmvc.losses import kernel_alignment_loss
+from skmvc.losses.relation import relation_alignment_loss, view_distance_weights
+from skmvc.metrics import clustering_accuracy
+from skmvc.nn.missing import fill_missing, mean_over_present, term_on_pairs
+from skmvc.preprocessing import ViewConcatenator, ViewTransformer
+
+#: Short schedules (as in test_learning_handwritten.py).
+QUICK = {
+    CONANClustering: dict(max_epochs=5),
+    CRRCClustering: dict(pretrain_epochs=10, max_epochs=10),
+    EAMCClustering: {},
+    CMMCClustering: dict(pretrain_epochs=10, max_epochs=10, finetune_epochs=5),
+    RAVClustering: dict(pretrain_epochs=10, max_epochs=10),
+}
+TINY = {
+    cls: {k: min(v, 2) for k, v in kw.items()} | {"max_epochs": 2} for cls, kw in QUICK.items()
+}
+
+
+def drop_views(views, rate, seed=0):
+    """NaN-row copies of ``views`` with a fraction ``rate`` of the samples missing one view
+    (drawn at random), and the mask of present views."""
+    rng = np.random.RandomState(seed)
+    n, n_views = views[0].shape[0], len(views)
+    observed = np.ones((n, n_views), dtype=bool)
+    rows = rng.permutation(n)[: int(round(rate * n))]
+    observed[rows, rng.randint(n_views, size=len(rows))] = False
+    out = [v.astype(np.float32, copy=True) for v in views]
+    for v, view in enumerate(out):
+        view[~observed[:, v]] = np.nan
+    return out, observed
+
+
+@cache
+def _handwritten():
+    views, y = load_handwritten(return_X_y=True)
+    return ViewTransformer(MinMaxScaler()).fit_transform(views), y
+
+
+# ---------------------------------------------------------------------- input
+def test_nan_rows_and_a_mask_give_the_same_observed(two_views):
+    views, _ = two_views
+    nan_views, observed = drop_views(views, 0.3)
+    _, from_nan = check_views(nan_views, return_observed=True)
+    _, from_mask = check_views(MultiView(views, observed=observed), return_observed=True)
+    np.testing.assert_array_equal(from_nan, observed)
+    np.testing.assert_array_equal(from_mask, observed)
+    assert check_views(views, return_observed=True)[1] is None  # complete: no mask
+
+
+def test_multiview_mask_is_sliced_and_pickled(two_views):
+    import pickle
+
+    views, _ = two_views
+    _, observed = drop_views(views, 0.5)
+    X = MultiView(views, observed=observed)
+    np.testing.assert_array_equal(X[[3, 1, 7]].observed, observed[[3, 1, 7]])
+    np.testing.assert_array_equal(pickle.loads(pickle.dumps(X)).observed, observed)
+    assert "missing views in" in repr(X)
+
+
+@pytest.mark.parametrize("cls", list(QUICK))
+def test_missing_view_errors_name_the_problem(cls, two_views):
+    views, _ = two_views
+    partial_row = [v.copy() for v in views]
+    partial_row[1][4, 0] = np.nan
+    with pytest.raises(ValueError, match="View 1: Input contains NaN in sample 4"):
+        cls(**TINY[cls]).fit(partial_row)
+    infinite = [v.copy() for v in views]
+    infinite[0][2, 1] = np.inf
+    with pytest.raises(ValueError, match="View 0: Input contains infinity in sample 2"):
+        cls(**TINY[cls]).fit(infinite)
+    nothing = [v.copy() for v in views]
+    for v in nothing:
+        v[5] = np.nan
+    with pytest.raises(ValueError, match="Sample 5 has no view at all"):
+        cls(**TINY[cls]).fit(nothing)
+    never = [np.full_like(views[0], np.nan), views[1]]
+    with pytest.raises(ValueError, match="View 0 is missing for every sample"):
+        cls(**TINY[cls]).fit(never)
+    with pytest.raises(ValueError, match=r"observed must have shape \(n_samples, n_views\)"):
+        MultiView(views, observed=np.ones((60, 3), dtype=bool))
+    with pytest.raises(ValueError, match="observed must hold booleans"):
+        MultiView(views, observed=np.full((60, 2), 0.5))
+
+
+def test_caller_arrays_are_not_modified(two_views):
+    views, _ = two_views
+    nan_views, observed = drop_views(views, 0.3)
+    before = [v.copy() for v in nan_views]
+    CONANClustering(n_clusters=3, max_epochs=2, random_state=0).fit(nan_views)
+    for a, b in zip(before, nan_views):
+        np.testing.assert_array_equal(a, b)  # NaN rows stay NaN (equal_nan by default)
+
+
+# ---------------------------------------------------------------------- preprocessing
+def test_view_transformer_fits_on_present_rows_and_passes_missing_rows(two_views):
+    views, _ = two_views
+    nan_views, observed = drop_views(views, 0.3)
+    out = ViewTransformer(StandardScaler()).fit_transform(nan_views)
+    for v, (raw, got) in enumerate(zip(nan_views, out)):
+        rows = observed[:, v]
+        assert np.isnan(got[~rows]).all()
+        np.testing.assert_allclose(got[rows], StandardScaler().fit_transform(raw[rows]), 1e-5)
+    # With a mask, the missing rows may hold anything: they are not used to fit.
+    garbage = [v.copy() for v in views]
+    for v, view in enumerate(garbage):
+        view[~observed[:, v]] = 1e6
+    masked = ViewTransformer(StandardScaler()).fit_transform(MultiView(garbage, observed))
+    assert isinstance(masked, MultiView)
+    np.testing.assert_array_equal(masked.observed, observed)
+    for got, want in zip(masked.views, out):
+        np.testing.assert_allclose(got, want, 1e-5)
+
+
+def test_concatenator_marks_missing_columns_for_an_imputer(two_views):
+    views, _ = two_views
+    nan_views, observed = drop_views(views, 0.3)
+    concat = ViewConcatenator().fit_transform(MultiView(views, observed))
+    widths = [v.shape[1] for v in views]
+    assert np.isnan(concat[~observed[:, 0], : widths[0]]).all()
+    assert np.isnan(concat[~observed[:, 1], widths[0] :]).all()
+    imputed = make_pipeline(ViewConcatenator(), SimpleImputer()).fit_transform(nan_views)
+    assert np.isfinite(imputed).all()
+
+
+# ---------------------------------------------------------------------- building blocks
+def test_fill_and_mean_over_present_views():
+    a, b = torch.tensor([[1.0, 1.0], [2.0, 2.0]]), torch.tensor([[3.0, 5.0], [7.0, 9.0]])
+    observed = torch.tensor([[True, False], [True, True]])
+    filled = fill_missing([a, b], observed)
+    np.testing.assert_allclose(filled[1][0], [1.0, 1.0])  # sample 0 only has view 0
+    np.testing.assert_allclose(filled[1][1], [7.0, 9.0])  # present: unchanged
+    np.testing.assert_allclose(mean_over_present([a, b], observed), [[1, 1], [4.5, 5.5]])
+    assert fill_missing([a, b], None)[1] is b
+
+
+def test_pair_terms_run_over_samples_with_both_views():
+    seen = []
+    observed = torch.tensor([[True, True], [True, False], [True, True], [False, True]])
+    x = torch.arange(4.0)[:, None]
+    term_on_pairs(lambda a, b: seen.append(a[:, 0].tolist()) or a.sum(), observed, 0, 1, x, x)
+    assert seen == [[0.0, 2.0]]
+
+
+def test_masked_kernel_alignment_matches_its_formula():
+    rng = torch.Generator().manual_seed(0)
+    hs = [torch.randn(6, 3, generator=rng) for _ in range(2)]
+    fused, w = torch.randn(6, 3, generator=rng), torch.tensor([0.3, 0.7])
+    full = torch.ones(6, 2, dtype=torch.bool)
+    torch.testing.assert_close(
+        kernel_alignment_loss(fused, hs, w, observed=full), kernel_alignment_loss(fused, hs, w)
+    )
+    # Samples 0 and 1 lack view 1: pairs among {0, 1} see view 0's kernel alone.
+    observed = full.clone()
+    observed[:2, 1] = False
+    from skmvc.losses import gaussian_kernel
+
+    k_f = gaussian_kernel(fused)
+    k0 = gaussian_kernel(hs[0])
+    k1 = torch.zeros(6, 6)
+    k1[2:, 2:] = gaussian_kernel(hs[1][2:])
+    both = torch.zeros(6, 6)
+    both[2:, 2:] = 1.0
+    want = (k_f - (w[0] * k0 + w[1] * k1) / (w[0] + w[1] * both)).pow(2).sum()
+    torch.testing.assert_close(kernel_alignment_loss(fused, hs, w, observed=observed), want)
+
+
+def test_masked_relation_terms_reduce_to_the_complete_ones():
+    rng = torch.Generator().manual_seed(1)
+    zs = [torch.randn(8, 4, generator=rng) for _ in range(3)]
+    full = torch.ones(8, 3, dtype=torch.bool)
+    torch.testing.assert_close(
+        relation_alignment_loss(zs, observed=full), relation_alignment_loss(zs)
+    )
+    torch.testing.assert_close(view_distance_weights(zs, observed=full), view_distance_weights(zs))
+
+
+# ---------------------------------------------------------------------- every method
+@pytest.mark.parametrize("cls", list(QUICK))
+def test_complete_data_path_is_unchanged(cls, two_views):
+    """An all-present mask takes the complete-data path: the same labels and loss."""
+    views, _ = two_views
+    kw = TINY[cls] | dict(n_clusters=3, random_state=0)
+    plain = cls(**kw).fit(views)
+    masked = cls(**kw).fit(MultiView(views, observed=np.ones((60, 2), dtype=bool)))
+    np.testing.assert_array_equal(plain.labels_, masked.labels_)
+    assert plain.loss_ == masked.loss_
+
+
+@pytest.mark.parametrize("cls", list(QUICK))
+def test_a_missing_row_is_never_read(cls, two_views):
+    """The same fit whether the missing rows hold NaN or huge values: nothing reads them."""
+    views, _ = two_views
+    nan_views, observed = drop_views(views, 0.3)
+    huge = [v.copy() for v in views]
+    for v, view in enumerate(huge):
+        view[~observed[:, v]] = 1e30
+    kw = TINY[cls] | dict(n_clusters=3, random_state=0)
+    a = cls(**kw).fit(nan_views)
+    b = cls(**kw).fit(MultiView(huge, observed=observed))
+    np.testing.assert_array_equal(a.labels_, b.labels_)
+    assert a.loss_ == b.loss_ and np.isfinite(a.loss_)
+    np.testing.assert_array_equal(a.predict(nan_views), b.predict(MultiView(huge, observed)))
+    np.testing.assert_allclose(a.transform(nan_views), b.transform(MultiView(huge, observed)))
+
+
+@pytest.mark.parametrize("cls", list(QUICK))
+def test_learns_with_30_percent_of_samples_missing_a_view(cls):
+    views, y = _handwritten()
+    nan_views, _ = drop_views(views, 0.3)
+    est = cls(n_clusters=10, random_state=0, **QUICK[cls]).fit(nan_views)
+    acc = clustering_accuracy(y, est.labels_)
+    assert acc >= 0.30, f"{cls.__name__}: ACC {acc:.3f} with 30 % missing (chance 0.10)"
+    np.testing.assert_array_equal(est.predict(nan_views), est.labels_)
