@@ -75,6 +75,46 @@ def _write_mat(workdir: Path, views, y):
     savemat(workdir / "data" / "MNIST_USPS.mat", {"X1": views[0], "X2": views[1], "Y": y})
 
 
+@contextlib.contextmanager
+def _mat_reference(path, views, y, seed):
+    """MFLVC's or SCMVC's modules, run from a temporary directory holding the ``.mat``
+    file their ``dataloader.py`` reads: (network, loss, metric, dataset, loader), with
+    ``dataset.meta`` = (dims, n_views, n_samples, n_clusters) and the loader of their
+    ``train.py`` (batch 256, shuffled, last batch dropped)."""
+    workdir = Path(tempfile.mkdtemp(prefix="reference-"))
+    _write_mat(workdir, views, y)
+    cwd = os.getcwd()
+    os.chdir(workdir)
+    try:
+        network, loss, dataloader, metric = _import_reference(
+            path, ["network", "loss", "dataloader", "metric"]
+        )
+        torch.manual_seed(seed)
+        dataset, *meta = dataloader.load_data("MNIST-USPS")
+        dataset.meta = meta
+        loader = torch.utils.data.DataLoader(dataset, batch_size=256, shuffle=True, drop_last=True)
+        yield network, loss, metric, dataset, loader
+    finally:
+        os.chdir(cwd)
+
+
+def _step(optimizer, terms):
+    """Back-propagate the sum of ``terms`` and step, logging the total as train.py does."""
+    total = sum(terms)
+    total.backward()
+    optimizer.step()
+    total.item()
+
+
+def _two_stages(pretrain, contrastive, epochs, metric, model, dataset):
+    """Time ``epochs`` epochs of each loop; then the reference's own evaluation."""
+    times = {"pretrain": _epochs(pretrain, epochs), "contrastive": _epochs(contrastive, epochs)}
+    _, view, data_size, class_num = dataset.meta
+    with contextlib.redirect_stdout(io.StringIO()):
+        acc, nmi, _ = metric.valid(model, torch.device("cpu"), dataset, view, data_size, class_num)
+    return times, acc, nmi
+
+
 def _epochs(loop, n_epochs):
     """Run ``loop`` (one epoch) ``n_epochs`` times; the seconds of each."""
     times = []
@@ -87,17 +127,8 @@ def _epochs(loop, n_epochs):
 
 # --------------------------------------------------------------------------- MFLVC / CMMC
 def reference_cmmc(path, views, y, epochs, seed):
-    workdir = Path(tempfile.mkdtemp(prefix="mflvc-"))
-    _write_mat(workdir, views, y)
-    cwd = os.getcwd()
-    os.chdir(workdir)
-    try:
-        network, loss, dataloader, metric = _import_reference(
-            path, ["network", "loss", "dataloader", "metric"]
-        )
-        torch.manual_seed(seed)
-        dataset, dims, view, data_size, class_num = dataloader.load_data("MNIST-USPS")
-        loader = torch.utils.data.DataLoader(dataset, batch_size=256, shuffle=True, drop_last=True)
+    with _mat_reference(path, views, y, seed) as (network, loss, metric, dataset, loader):
+        dims, view, data_size, class_num = dataset.meta
         device = torch.device("cpu")
         model = network.Network(view, dims, 512, 128, class_num, device)
         optimizer = torch.optim.Adam(model.parameters(), lr=3e-4, weight_decay=0.0)
@@ -108,10 +139,7 @@ def reference_cmmc(path, views, y, epochs, seed):
             for xs, _, _ in loader:
                 optimizer.zero_grad()
                 _, _, xrs, _ = model(xs)
-                total = sum(mse(xs[v], xrs[v]) for v in range(view))
-                total.backward()
-                optimizer.step()
-                total.item()
+                _step(optimizer, [mse(xs[v], xrs[v]) for v in range(view)])
 
         def contrastive():  # train.py: contrastive_train(epoch)
             for xs, _, _ in loader:
@@ -123,18 +151,9 @@ def reference_cmmc(path, views, y, epochs, seed):
                         terms.append(criterion.forward_feature(hs[v], hs[w]))
                         terms.append(criterion.forward_label(qs[v], qs[w]))
                     terms.append(mse(xs[v], xrs[v]))
-                total = sum(terms)
-                total.backward()
-                optimizer.step()
-                total.item()
+                _step(optimizer, terms)
 
-        times = {"pretrain": _epochs(pretrain, epochs)}
-        times["contrastive"] = _epochs(contrastive, epochs)
-        with contextlib.redirect_stdout(io.StringIO()):
-            acc, nmi, _ = metric.valid(model, device, dataset, view, data_size, class_num)
-        return times, acc, nmi
-    finally:
-        os.chdir(cwd)
+        return _two_stages(pretrain, contrastive, epochs, metric, model, dataset)
 
 
 def ours_cmmc(views, y, epochs, seed):
@@ -152,17 +171,8 @@ def ours_cmmc(views, y, epochs, seed):
 
 # --------------------------------------------------------------------------- SCMVC / CRRC
 def reference_crrc(path, views, y, epochs, seed):
-    workdir = Path(tempfile.mkdtemp(prefix="scmvc-"))
-    _write_mat(workdir, views, y)
-    cwd = os.getcwd()
-    os.chdir(workdir)
-    try:
-        network, loss, dataloader, metric = _import_reference(
-            path, ["network", "loss", "dataloader", "metric"]
-        )
-        torch.manual_seed(seed)
-        dataset, dims, view, data_size, class_num = dataloader.load_data("MNIST-USPS")
-        loader = torch.utils.data.DataLoader(dataset, batch_size=256, shuffle=True, drop_last=True)
+    with _mat_reference(path, views, y, seed) as (network, loss, metric, dataset, loader):
+        dims, view, data_size, class_num = dataset.meta
         device = torch.device("cpu")
         model = network.Network(view, dims, 64, 20, device)
         optimizer = torch.optim.Adam(model.parameters(), lr=3e-4, weight_decay=0.0)
@@ -184,10 +194,7 @@ def reference_crrc(path, views, y, epochs, seed):
             for xs, _, _ in loader:
                 optimizer.zero_grad()
                 xrs, _, _, _ = model(xs)
-                total = sum(mse(xs[v], xrs[v]) for v in range(view))
-                total.backward()
-                optimizer.step()
-                total.item()
+                _step(optimizer, [mse(xs[v], xrs[v]) for v in range(view)])
 
         def contrastive():  # train.py: contrastive_train(epoch)
             for xs, _, _ in loader:
@@ -199,18 +206,9 @@ def reference_crrc(path, views, y, epochs, seed):
                 for v in range(view):
                     terms.append(contrast(H, rs[v], w[v]))
                     terms.append(mse(xs[v], xrs[v]))
-                total = sum(terms)
-                total.backward()
-                optimizer.step()
-                total.item()
+                _step(optimizer, terms)
 
-        times = {"pretrain": _epochs(pretrain, epochs)}
-        times["contrastive"] = _epochs(contrastive, epochs)
-        with contextlib.redirect_stdout(io.StringIO()):
-            acc, nmi, _ = metric.valid(model, device, dataset, view, data_size, class_num)
-        return times, acc, nmi
-    finally:
-        os.chdir(cwd)
+        return _two_stages(pretrain, contrastive, epochs, metric, model, dataset)
 
 
 def ours_crrc(views, y, epochs, seed):
