@@ -11,6 +11,7 @@ the per-stage bookkeeping. No method writes an epoch loop of its own.
 
 from __future__ import annotations
 
+import copy
 import math
 import warnings
 from collections.abc import Callable, Iterator, Sequence
@@ -210,6 +211,13 @@ class ViewData(torch.utils.data.Dataset):
 
     def __len__(self) -> int:
         return self.n_samples
+
+    def with_observed(self, observed) -> ViewData:
+        """The same views (shared, not copied) under another mask of present views, e.g.
+        complete samples seen as if some of their views were missing."""
+        other = copy.copy(self)
+        other.observed = torch.as_tensor(np.array(observed, dtype=bool), device=self.device)
+        return other
 
     def __getitem__(self, i):  # for completeness; the engine never calls it per sample
         return self.take(torch.as_tensor([i], device=self.device))

@@ -164,6 +164,11 @@ def _fit_one(
         if estimator._assigns_by_kmeans():
             extras["cluster_centers_"] = embedding_centers(estimator, module, data, seed)
         labels = estimator._module_labels(module, data, extras.get("cluster_centers_"))
+        found = pattern_centers(estimator, module, data, labels, seed)
+        if found is not None:
+            extras["view_patterns_"], extras["pattern_centers_"] = found
+            rows, proba, _ = pattern_assignments(estimator, module, data, *found)
+            labels[rows] = proba.argmax(axis=1)
         embedding = None
         if estimator.selection == "silhouette" and estimator.n_init > 1:
             embedding = apply_module(estimator._embedding, module, data, estimator.batch_size)
@@ -195,6 +200,8 @@ _COMMON_FITTED = frozenset(
         "selection_scores_",
         "n_iter_",
         "device_",
+        "view_patterns_",
+        "pattern_centers_",
     }
 )
 
@@ -207,15 +214,111 @@ KMEANS_N_INIT = 10
 KMEANS_MAX_SAMPLES = 100_000
 
 
+#: When some samples miss views, centres are fitted on the complete samples alone if there
+#: are at least this many per cluster (else on every sample): a sample's embedding from
+#: fewer views lies elsewhere, and k-means would spend clusters on those.
+MIN_COMPLETE_PER_CLUSTER = 5
+#: Pattern centres (:func:`pattern_centers`) are averaged over at most this many complete
+#: samples per pattern of missing views.
+PATTERN_MAX_SAMPLES = 5_000
+
+
+def complete_rows(data: ViewData, n_clusters: int):
+    """Indices of the samples that have every view, when some samples miss views and at
+    least ``MIN_COMPLETE_PER_CLUSTER * n_clusters`` have them all; else None."""
+    if data.observed is None:
+        return None
+    complete = data.observed.all(dim=1).cpu().numpy()
+    if complete.all() or complete.sum() < MIN_COMPLETE_PER_CLUSTER * n_clusters:
+        return None
+    return np.flatnonzero(complete)
+
+
+def _subsample(rows: np.ndarray, size: int, seed: int) -> np.ndarray:
+    if len(rows) <= size:
+        return rows
+    return np.sort(np.random.RandomState(seed).choice(rows, size, replace=False))
+
+
 def embedding_centers(estimator, module, data: ViewData, seed: int, *, l2_normalise=False):
     """k-means centres (:func:`kmeans_centers`) of ``estimator``'s embedding of ``data``
-    under ``module``, fitted on at most ``KMEANS_MAX_SAMPLES`` samples."""
-    rows = None
-    if len(data) > KMEANS_MAX_SAMPLES:
-        rng = np.random.RandomState(seed)
-        rows = np.sort(rng.choice(len(data), KMEANS_MAX_SAMPLES, replace=False))
+    under ``module``, fitted on at most ``KMEANS_MAX_SAMPLES`` samples: the complete ones
+    when some samples miss views (:func:`complete_rows`)."""
+    rows = complete_rows(data, estimator.n_clusters)
+    if rows is not None:
+        rows = _subsample(rows, KMEANS_MAX_SAMPLES, seed)
+    elif len(data) > KMEANS_MAX_SAMPLES:
+        rows = _subsample(np.arange(len(data)), KMEANS_MAX_SAMPLES, seed)
     z = apply_module(estimator._embedding, module, data, estimator.batch_size, order=rows)
     return kmeans_centers(z, estimator.n_clusters, seed, l2_normalise=l2_normalise)
+
+
+def _pattern_keys(observed: np.ndarray) -> list:
+    """One key per row of a bool mask, to match patterns of missing views."""
+    return [row.tobytes() for row in np.ascontiguousarray(observed, dtype=bool)]
+
+
+def pattern_centers(estimator, module, data: ViewData, labels: np.ndarray, seed: int):
+    """Cluster centres for each pattern of missing views among ``data``'s samples.
+
+    For a pattern (which views a sample has), the complete samples are embedded as if they
+    had only those views, and the centre of cluster c is the mean of that embedding over the
+    complete samples labelled c. A sample with that pattern is then assigned to its nearest
+    centre (:func:`pattern_assignments`): it is compared with complete samples seen through
+    the same views, not with their full embedding, which lies elsewhere.
+
+    Returns ``(patterns, centers)``: bool array ``(n_patterns, n_views)`` and float32 array
+    ``(n_patterns, n_clusters, n_components)`` (NaN for a cluster with no complete sample);
+    None when every sample has every view or too few have (:func:`complete_rows`).
+    """
+    rows = complete_rows(data, estimator.n_clusters)
+    if rows is None:
+        return None
+    observed = data.observed.cpu().numpy()
+    patterns = np.unique(observed[~observed.all(axis=1)], axis=0)
+    rows = _subsample(rows, PATTERN_MAX_SAMPLES, seed)
+    onehot = np.eye(estimator.n_clusters, dtype=np.float64)[labels[rows]]
+    counts = onehot.sum(axis=0)[:, None]
+    centers = []
+    for pattern in patterns:
+        seen = data.with_observed(np.broadcast_to(pattern, observed.shape))
+        z = apply_module(estimator._embedding, module, seen, estimator.batch_size, order=rows)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            centers.append(onehot.T @ z.reshape(len(z), -1).astype(np.float64) / counts)
+    return patterns, np.stack(centers).astype(np.float32)
+
+
+def pattern_assignments(estimator, module, data: ViewData, patterns, centers):
+    """Student-t soft assignments (as :meth:`_center_assignments`) of ``data``'s samples
+    that miss views to the centres of their pattern (:func:`pattern_centers`).
+
+    Returns ``(rows, proba, unseen)``: the rows assigned, their assignments, and the number
+    of samples that miss views in a pattern that has no centres (left to the method's rule).
+    """
+    empty = np.empty((0, estimator.n_clusters))
+    if data.observed is None:
+        return np.empty(0, dtype=np.int64), empty, 0
+    observed = data.observed.cpu().numpy()
+    incomplete = np.flatnonzero(~observed.all(axis=1))
+    if patterns is None:
+        return np.empty(0, dtype=np.int64), empty, len(incomplete)
+    lookup = {key: i for i, key in enumerate(_pattern_keys(patterns))}
+    which = np.array([lookup.get(k, -1) for k in _pattern_keys(observed[incomplete])], int)
+    rows = incomplete[which >= 0]
+    which = which[which >= 0]
+    unseen = len(incomplete) - len(rows)
+    if not len(rows):
+        return rows, empty, unseen
+    z = apply_module(estimator._embedding, module, data, estimator.batch_size, order=rows)
+    z = torch.as_tensor(z.reshape(len(z), -1))
+    proba = np.zeros((len(rows), estimator.n_clusters))
+    for i in np.unique(which):
+        at = np.flatnonzero(which == i)
+        c = torch.as_tensor(centers[i])
+        q = 1.0 / (1.0 + torch.cdist(z[at], torch.nan_to_num(c)).pow(2))
+        q = q.masked_fill(torch.isnan(c).any(dim=1), 0.0)
+        proba[at] = (q / q.sum(dim=1, keepdim=True)).numpy()
+    return rows, proba, unseen
 
 
 def kmeans_centers(
@@ -563,7 +666,8 @@ class BaseMultiViewClustering(ClusterMixin, TransformerMixin, BaseEstimator):
         self.selection_scores_ = scores
         self.n_iter_ = len(best.history)
         self.device_ = device
-        self.__dict__.pop("cluster_centers_", None)  # a refit with assign_labels="head"
+        for key in ("cluster_centers_", "view_patterns_", "pattern_centers_"):
+            self.__dict__.pop(key, None)  # absent from this fit (head labels, all views)
         for key, value in best.extras.items():
             setattr(self, key, value)
         self.labels_ = best.labels
@@ -616,8 +720,33 @@ class BaseMultiViewClustering(ClusterMixin, TransformerMixin, BaseEstimator):
     def _fitted_centers(self):
         return self.cluster_centers_ if self._assigns_by_kmeans() else None
 
+    def _missing_view_assignments(self, data: ViewData):
+        """Pattern-centre assignments (:func:`pattern_assignments`) of the samples of
+        ``data`` that miss views, with a warning for those in a pattern ``fit`` never saw."""
+        rows, proba, unseen = pattern_assignments(
+            self,
+            self.module_,
+            data,
+            getattr(self, "view_patterns_", None),
+            getattr(self, "pattern_centers_", None),
+        )
+        if unseen:
+            warnings.warn(
+                f"{unseen} sample(s) miss a combination of views that {type(self).__name__} "
+                "did not see at fit time (with enough complete samples beside it); they are "
+                "assigned by the method's own rule over their present views, which is less "
+                "accurate. Fit on data with the same kinds of missing views to assign them "
+                "by pattern centres.",
+                UserWarning,
+                stacklevel=3,
+            )
+        return rows, proba
+
     def _labels_of(self, data: ViewData) -> np.ndarray:
-        return self._module_labels(self.module_, data, self._fitted_centers())
+        labels = self._module_labels(self.module_, data, self._fitted_centers())
+        rows, proba = self._missing_view_assignments(data)
+        labels[rows] = proba.argmax(axis=1)
+        return labels
 
     def predict(self, X):
         """Cluster labels of the samples of X.
@@ -647,7 +776,10 @@ class BaseMultiViewClustering(ClusterMixin, TransformerMixin, BaseEstimator):
             Rows sum to one.
         """
         data = self._data(X)  # checks that the estimator is fitted
-        return self._assignments(self.module_, data, self._fitted_centers())
+        proba = self._assignments(self.module_, data, self._fitted_centers())
+        rows, pattern_proba = self._missing_view_assignments(data)
+        proba[rows] = pattern_proba
+        return proba
 
     def transform(self, X):
         """The method's fused embedding of the samples of X.

@@ -145,7 +145,7 @@ n_iter_no_change, selection, assign_labels, views_on_device
         The matched pseudo-labels p̂^m used for fine-tuning (empty if ``finetune_epochs=0``).
     n_views_, n_features_in_, n_features_per_view_, view_shapes_, module_, history_, \
 n_iter_, init_losses_, init_collapsed_, selection_scores_, device_, \
-cluster_centers_
+cluster_centers_, view_patterns_, pattern_centers_
         As in :class:`skmvc.CONANClustering`. ``history_`` has the stages ``pretrain``
         (``reconstruction``), ``contrastive`` (``reconstruction``, ``feature_contrast``,
         ``label_contrast``, ``entropy``) and ``finetune`` (``cross_entropy``).

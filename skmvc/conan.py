@@ -199,6 +199,14 @@ class CONANClustering(BaseMultiViewClustering):
         The device the network lives on.
     cluster_centers_ : ndarray of shape (n_clusters, n_components)
         With ``assign_labels="kmeans"`` only: the centres in the embedding.
+    view_patterns_ : ndarray of shape (n_patterns, n_views), dtype bool
+        Only when some training samples missed views (and at least five per cluster had
+        them all): each pattern of present views among them, True where present.
+    pattern_centers_ : ndarray of shape (n_patterns, n_clusters, n_components)
+        For each pattern, the mean embedding per cluster of the complete training samples
+        seen through that pattern's views only (NaN for a cluster with none). A sample that
+        misses views is assigned to the nearest centre of its pattern (user guide,
+        "Samples with missing views").
 
     See Also
     --------

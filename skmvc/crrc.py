@@ -126,7 +126,8 @@ n_iter_no_change, selection, views_on_device
     cluster_centers_ : ndarray of shape (n_clusters, feature_dim)
         k-means centroids of the L2-normalised H of the training data.
     labels_, n_views_, n_features_in_, n_features_per_view_, view_shapes_, module_, \
-n_iter_, init_losses_, init_collapsed_, selection_scores_, device_
+n_iter_, init_losses_, init_collapsed_, selection_scores_, device_, \
+view_patterns_, pattern_centers_
         As in :class:`skmvc.CONANClustering`. ``history_`` has the stages ``pretrain``
         (``reconstruction``) and ``train`` (``reconstruction``, ``contrast`` — the one with
         R̂^v —, ``view_contrast``).

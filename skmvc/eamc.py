@@ -136,7 +136,7 @@ n_iter_no_change, selection, views_on_device
         not depend on the rest of its batch.
     labels_, n_views_, n_features_in_, n_features_per_view_, view_shapes_, module_, \
 n_iter_, init_losses_, init_collapsed_, selection_scores_, device_, \
-cluster_centers_
+cluster_centers_, view_patterns_, pattern_centers_
         As in :class:`skmvc.CONANClustering`.
     history_ : skorch.history.History
         Per epoch: ``loss`` (the generator side's total), ``ddc_1``, ``ddc_2_flipped``,

@@ -138,7 +138,7 @@ n_iter_no_change, selection, assign_labels, views_on_device
         the batches of the training set after training.
     labels_, n_views_, n_features_in_, n_features_per_view_, view_shapes_, module_, \
 n_iter_, init_losses_, init_collapsed_, selection_scores_, device_, \
-cluster_centers_
+cluster_centers_, view_patterns_, pattern_centers_
         As in :class:`skmvc.CONANClustering`. ``history_`` has the stages ``pretrain``
         (``reconstruction``) and ``train`` (``reconstruction``, ``label_contrast``,
         ``entropy``, ``relation``).

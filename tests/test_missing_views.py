@@ -9,6 +9,8 @@ missing one view.
 
 from __future__ import annotations
 
+import io
+import warnings
 from functools import cache
 
 import numpy as np
@@ -243,3 +245,60 @@ def test_learns_with_30_percent_of_samples_missing_a_view(cls):
     acc = clustering_accuracy(y, est.labels_)
     assert acc >= 0.30, f"{cls.__name__}: ACC {acc:.3f} with 30 % missing (chance 0.10)"
     np.testing.assert_array_equal(est.predict(nan_views), est.labels_)
+
+
+@pytest.mark.parametrize("cls", list(QUICK))
+def test_missing_view_samples_go_to_their_pattern_centres(cls, two_views):
+    """A pattern's centre of cluster c is the mean embedding of the complete samples labelled
+    c, seen through that pattern's views; a sample with that pattern gets its nearest
+    centre, at fit and at predict, and the centres survive save and load."""
+    views, _ = two_views
+    nan_views, observed = drop_views(views, 0.3)
+    est = cls(**TINY[cls], n_clusters=3, random_state=0).fit(nan_views)
+    complete = observed.all(axis=1)
+    patterns = np.unique(observed[~complete], axis=0)
+    np.testing.assert_array_equal(est.view_patterns_, patterns)
+    for pattern, centers in zip(est.view_patterns_, est.pattern_centers_):
+        seen = [v[complete].copy() for v in views]
+        for v in np.flatnonzero(~pattern):
+            seen[v][:] = np.nan
+        z = est.transform(seen)
+        for c in range(3):
+            members = est.labels_[complete] == c
+            if members.any():
+                np.testing.assert_allclose(centers[c], z[members].mean(axis=0), rtol=1e-4, atol=1e-5)
+            else:
+                assert np.isnan(centers[c]).all()
+        rows = np.flatnonzero((observed == pattern).all(axis=1))
+        z_rows = est.transform([v[rows] for v in nan_views])
+        distance = ((z_rows[:, None, :] - np.nan_to_num(centers, nan=np.inf)[None]) ** 2).sum(-1)
+        np.testing.assert_array_equal(est.labels_[rows], distance.argmin(axis=1))
+    np.testing.assert_array_equal(est.predict(nan_views), est.labels_)
+    buffer = io.BytesIO()
+    est.save(buffer)
+    buffer.seek(0)
+    loaded = cls.load(buffer)
+    np.testing.assert_array_equal(loaded.pattern_centers_, est.pattern_centers_)
+    np.testing.assert_array_equal(loaded.predict(nan_views), est.labels_)
+
+
+def test_an_unseen_pattern_of_missing_views_warns(two_views):
+    views, _ = two_views
+    nan_views, observed = drop_views(views, 0.3)
+    complete_fit = EAMCClustering(**TINY[EAMCClustering], n_clusters=3, random_state=0)
+    complete_fit.fit(views)
+    assert not hasattr(complete_fit, "pattern_centers_")
+    with pytest.warns(UserWarning, match=rf"{(~observed.all(axis=1)).sum()} sample\(s\) miss"):
+        labels = complete_fit.predict(nan_views)
+    assert labels.shape == (60,)
+    # Fitted with view 0 missing only: a sample missing view 1 is a pattern it never saw.
+    only_first = [v.copy() for v in views]
+    only_first[0][:10] = np.nan
+    est = EAMCClustering(**TINY[EAMCClustering], n_clusters=3, random_state=0).fit(only_first)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        est.predict(only_first)
+    other = [v.copy() for v in views]
+    other[1][:4] = np.nan
+    with pytest.warns(UserWarning, match=r"^4 sample\(s\) miss a combination"):
+        est.predict(other)
