@@ -240,10 +240,15 @@ def test_a_missing_row_is_never_read(cls, two_views):
 @pytest.mark.parametrize("cls", list(QUICK))
 def test_learns_with_30_percent_of_samples_missing_a_view(cls):
     views, y = _handwritten()
-    nan_views, _ = drop_views(views, 0.3)
+    nan_views, observed = drop_views(views, 0.3)
     est = cls(n_clusters=10, random_state=0, **QUICK[cls]).fit(nan_views)
     acc = clustering_accuracy(y, est.labels_)
     assert acc >= 0.30, f"{cls.__name__}: ACC {acc:.3f} with 30 % missing (chance 0.10)"
+    # The samples that miss a view are clustered too, not set aside in a cluster of their
+    # own (measured with these schedules: 0.42 for CMMC to 0.95 for EAMC).
+    incomplete = ~observed.all(axis=1)
+    acc = clustering_accuracy(y[incomplete], est.labels_[incomplete])
+    assert acc >= 0.30, f"{cls.__name__}: ACC {acc:.3f} on the samples missing a view"
     np.testing.assert_array_equal(est.predict(nan_views), est.labels_)
 
 
