@@ -1,17 +1,10 @@
 """Data sets: the bundled UCI Handwritten set, loaders for benchmark files, a generator."""
 
 from ._base import (
+    __all__,
     load_handwritten,
     load_mat,
     load_npz,
     make_missing_views,
     make_multiview_blobs,
 )
-
-__all__ = [
-    "load_handwritten",
-    "load_npz",
-    "load_mat",
-    "make_multiview_blobs",
-    "make_missing_views",
-]
