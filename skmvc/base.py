@@ -218,9 +218,12 @@ KMEANS_MAX_SAMPLES = 100_000
 #: are at least this many per cluster (else on every sample): a sample's embedding from
 #: fewer views lies elsewhere, and k-means would spend clusters on those.
 MIN_COMPLETE_PER_CLUSTER = 5
-#: Pattern centres (:func:`pattern_centers`) are averaged over at most this many complete
-#: samples per pattern of missing views.
-PATTERN_MAX_SAMPLES = 5_000
+#: Pattern centres (:func:`pattern_centers`) are averaged over at most
+#: ``max(PATTERN_MAX_SAMPLES, PATTERN_SAMPLES_PER_CLUSTER * n_clusters)`` complete samples
+#: (the same for every pattern): each pattern embeds them once more, and with V views there
+#: may be up to 2**V - 2 patterns.
+PATTERN_MAX_SAMPLES = 1_000
+PATTERN_SAMPLES_PER_CLUSTER = 20
 
 
 def complete_rows(data: ViewData, n_clusters: int):
@@ -276,7 +279,8 @@ def pattern_centers(estimator, module, data: ViewData, labels: np.ndarray, seed:
         return None
     observed = data.observed.cpu().numpy()
     patterns = np.unique(observed[~observed.all(axis=1)], axis=0)
-    rows = _subsample(rows, PATTERN_MAX_SAMPLES, seed)
+    size = max(PATTERN_MAX_SAMPLES, PATTERN_SAMPLES_PER_CLUSTER * estimator.n_clusters)
+    rows = _subsample(rows, size, seed)
     onehot = np.eye(estimator.n_clusters, dtype=np.float64)[labels[rows]]
     counts = onehot.sum(axis=0)[:, None]
     centers = []
