@@ -89,21 +89,25 @@ def run(datasets, methods, rates, seeds, data_dir, results, threads):
 
 def report(results, figure):
     rows = read_rows(results)
+    datasets = sorted({r["dataset"] for r in rows})
+    methods = ["kmeans"] + [m for m in METHODS if any(r["method"] == m for r in rows)]
+    for metric in ("acc", "nmi"):
+        values = {}
+        for r in rows:
+            values.setdefault((r["dataset"], r["method"], r["rate"]), []).append(r[metric])
+        for name in datasets:
+            print(f"\n#### {name}: {metric.upper()}, mean ± std over seeds (n)\n")
+            print("| missing rate | " + " | ".join(methods) + " |")
+            print("|---" * (len(methods) + 1) + "|")
+            for rate in RATES:
+                out = []
+                for m in methods:
+                    v = values.get((name, m, rate))
+                    out.append(f"{np.mean(v):.3f} ± {np.std(v):.3f} ({len(v)})" if v else "")
+                print(f"| {rate} | " + " | ".join(out) + " |")
     cells = {}
     for r in rows:
         cells.setdefault((r["dataset"], r["method"], r["rate"]), []).append(r["acc"])
-    datasets = sorted({r["dataset"] for r in rows})
-    methods = ["kmeans"] + [m for m in METHODS if any(r["method"] == m for r in rows)]
-    for name in datasets:
-        print(f"\n#### {name}: ACC, mean ± std over seeds (n)\n")
-        print("| missing rate | " + " | ".join(methods) + " |")
-        print("|---" * (len(methods) + 1) + "|")
-        for rate in RATES:
-            out = []
-            for m in methods:
-                acc = cells.get((name, m, rate))
-                out.append(f"{np.mean(acc):.3f} ± {np.std(acc):.3f} ({len(acc)})" if acc else "")
-            print(f"| {rate} | " + " | ".join(out) + " |")
     if figure is None:
         return
     import matplotlib
@@ -113,15 +117,16 @@ def report(results, figure):
 
     fig, axes = plt.subplots(1, len(datasets), figsize=(4 * len(datasets), 3.2), squeeze=False)
     for ax, name in zip(axes[0], datasets):
-        for m in methods:
+        for i, m in enumerate(methods):  # one colour per method on every panel
             xs = [r for r in RATES if (name, m, r) in cells]
             if xs:
                 ys = [np.mean(cells[(name, m, r)]) for r in xs]
-                ax.plot(xs, ys, marker="o", label=m, linestyle="--" if m == "kmeans" else "-")
+                style = dict(color=f"C{i}", linestyle="--" if m == "kmeans" else "-")
+                ax.plot(xs, ys, marker="o", label=m, **style)
         ax.set_title(name)
         ax.set_xlabel("missing rate")
         ax.set_ylabel("ACC")
-    axes[0][0].legend(fontsize=8)
+        ax.legend(fontsize=8)
     fig.tight_layout()
     fig.savefig(figure, dpi=120)
 
