@@ -161,7 +161,7 @@ def _fit_one(
                 f"{type(estimator).__name__} ended with a non-finite training loss "
                 f"({loss}). {DIVERGENCE_HINT}"
             )
-        if estimator._assigns_by_kmeans():
+        if estimator._assigns_by_kmeans(data):
             extras["cluster_centers_"] = embedding_centers(estimator, module, data, seed)
         labels = estimator._module_labels(module, data, extras.get("cluster_centers_"))
         found = pattern_centers(estimator, module, data, labels, seed)
@@ -695,10 +695,14 @@ class BaseMultiViewClustering(ClusterMixin, TransformerMixin, BaseEstimator):
         views, observed = self._validate_views(X, reset=False)
         return ViewData(views, self.device_, self.views_on_device, observed=observed)
 
-    def _assigns_by_kmeans(self) -> bool:
-        """Whether labels come from k-means on the embedding (``assign_labels="kmeans"``)
-        rather than from the method's clustering head."""
-        return getattr(self, "assign_labels", "head") == "kmeans"
+    def _assigns_by_kmeans(self, data: ViewData) -> bool:
+        """Whether a fit on ``data`` labels by k-means on the embedding rather than by the
+        method's clustering head: ``assign_labels="kmeans"``, or ``"auto"`` when some
+        samples of ``data`` miss views."""
+        rule = getattr(self, "assign_labels", "head")
+        if rule == "auto":
+            return data.observed is not None and not bool(data.observed.all())
+        return rule == "kmeans"
 
     def _center_assignments(self, module, batch, centers: torch.Tensor) -> torch.Tensor:
         """Student-t soft assignments (DEC's kernel, one degree of freedom) of the batch's
@@ -722,7 +726,11 @@ class BaseMultiViewClustering(ClusterMixin, TransformerMixin, BaseEstimator):
         return self._assignments(module, data, centers).argmax(axis=1).astype(np.int64)
 
     def _fitted_centers(self):
-        return self.cluster_centers_ if self._assigns_by_kmeans() else None
+        """The k-means centres when the fit labelled by them (see :meth:`_assigns_by_kmeans`),
+        else None (the head's labels)."""
+        if getattr(self, "assign_labels", "head") == "head":
+            return None
+        return getattr(self, "cluster_centers_", None)
 
     def _missing_view_assignments(self, data: ViewData):
         """Pattern-centre assignments (:func:`pattern_assignments`) of the samples of

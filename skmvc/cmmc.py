@@ -135,7 +135,9 @@ class CMMCClustering(AutoencoderClustering):
         (flattened). Such modules are not re-initialised.
     device, random_state, n_init, n_jobs, verbose, view_sizes, tol, \
 n_iter_no_change, selection, assign_labels, views_on_device
-        As in :class:`skmvc.CONANClustering`.
+        As in :class:`skmvc.CONANClustering`, except that ``assign_labels`` defaults to
+        ``"head"`` (the paper's rule, also with missing views: not yet measured whether
+        ``"auto"`` is better for this method).
 
     Attributes
     ----------
@@ -178,7 +180,7 @@ cluster_centers_, view_patterns_, pattern_centers_
 
     _parameter_constraints: dict = {
         **AutoencoderClustering._parameter_constraints,
-        "assign_labels": [StrOptions({"head", "kmeans"})],
+        "assign_labels": [StrOptions({"head", "kmeans", "auto"})],
         "finetune_epochs": [Interval(Integral, 0, None, closed="left")],
         "feature_temperature": [Interval(Real, 0, None, closed="neither")],
         "label_temperature": [Interval(Real, 0, None, closed="neither")],

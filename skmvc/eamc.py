@@ -117,7 +117,7 @@ class EAMCClustering(BaseMultiViewClustering):
         Hidden width of the DDC head.
     rel_sigma : float, default=0.15
         Relative kernel bandwidth of the DDC and attention losses.
-    assign_labels : {"head", "kmeans"}, default="kmeans"
+    assign_labels : {"head", "kmeans", "auto"}, default="kmeans"
         As in :class:`skmvc.CONANClustering`. skmvc's default departs from the paper
         (``"head"``, the DDC head's argmax): k-means on the fused representation h_f
         scored higher than the head on each of 12 development sets (mean ACC over seeds
@@ -162,7 +162,7 @@ cluster_centers_, view_patterns_, pattern_centers_
 
     _parameter_constraints: dict = {
         **BaseMultiViewClustering._parameter_constraints,
-        "assign_labels": [StrOptions({"head", "kmeans"})],
+        "assign_labels": [StrOptions({"head", "kmeans", "auto"})],
         "attention_lr": [Interval(Real, 0, None, closed="neither")],
         "head_lr": [Interval(Real, 0, None, closed="neither")],
         "discriminator_lr": [Interval(Real, 0, None, closed="neither")],

@@ -129,7 +129,9 @@ class RAVClustering(AutoencoderClustering):
         As in :class:`skmvc.CMMCClustering`.
     device, random_state, n_init, n_jobs, verbose, view_sizes, tol, \
 n_iter_no_change, selection, assign_labels, views_on_device
-        As in :class:`skmvc.CONANClustering`.
+        As in :class:`skmvc.CONANClustering`, except that ``assign_labels`` defaults to
+        ``"head"`` (the paper's rule, also with missing views: not yet measured whether
+        ``"auto"`` is better for this method).
 
     Attributes
     ----------
@@ -161,7 +163,7 @@ cluster_centers_, view_patterns_, pattern_centers_
 
     _parameter_constraints: dict = {
         **AutoencoderClustering._parameter_constraints,
-        "assign_labels": [StrOptions({"head", "kmeans"})],
+        "assign_labels": [StrOptions({"head", "kmeans", "auto"})],
         "label_weight": [Interval(Real, 0, None, closed="left")],
         "relation_weight": [Interval(Real, 0, None, closed="left")],
         "feature_temperature": [Interval(Real, 0, None, closed="neither")],

@@ -1,4 +1,5 @@
-"""``assign_labels``: the clustering head (the papers) or k-means on the learned embedding."""
+"""``assign_labels``: the clustering head (the papers), k-means on the learned embedding, or
+``"auto"`` (the head on complete data, k-means when samples miss views)."""
 
 import numpy as np
 import pytest
@@ -6,6 +7,7 @@ from conftest import ESTIMATORS
 from sklearn.cluster import KMeans
 
 from skmvc import BaseMultiViewClustering
+from skmvc.base import kmeans_centers
 
 #: The methods with a clustering head (CRRC always assigns by k-means on its embedding).
 HEADED = [name for name in ESTIMATORS if name != "CRRCClustering"]
@@ -79,3 +81,31 @@ def test_kmeans_fits_its_centres_on_a_subsample_beyond_the_limit(two_views, monk
     expected = base.kmeans_centers(z[rows], 3, seed)
     np.testing.assert_allclose(model.cluster_centers_, expected, rtol=1e-4, atol=1e-5)
     assert model.labels_.shape == (60,)  # every sample assigned, not only the subsample
+
+
+@pytest.mark.parametrize("name", HEADED)
+def test_auto_is_the_head_on_complete_data_and_kmeans_with_missing_views(name, two_views):
+    X, _ = two_views
+    head = ESTIMATORS[name](assign_labels="head").fit(X)
+    auto = ESTIMATORS[name](assign_labels="auto").fit(X)
+    np.testing.assert_array_equal(auto.labels_, head.labels_)
+    assert not hasattr(auto, "cluster_centers_")
+    np.testing.assert_allclose(auto.predict_proba(X), head.predict_proba(X))
+
+    missing = [v.copy() for v in X]
+    missing[1][:12] = np.nan  # 12 of 60 samples miss view 1
+    auto = ESTIMATORS[name](assign_labels="auto").fit(missing)
+    kmeans = ESTIMATORS[name](assign_labels="kmeans").fit(missing)
+    np.testing.assert_array_equal(auto.cluster_centers_, kmeans.cluster_centers_)
+    np.testing.assert_array_equal(auto.labels_, kmeans.labels_)
+    # The complete samples take the nearest k-means centre, fitted on them alone.
+    z = auto.transform([v[12:] for v in X])
+    seed = int(np.random.RandomState(0).randint(np.iinfo(np.int32).max))
+    np.testing.assert_allclose(
+        auto.cluster_centers_, kmeans_centers(z, 3, seed), rtol=1e-4, atol=1e-5
+    )
+    d = ((z[:, None, :] - auto.cluster_centers_[None]) ** 2).sum(axis=2)
+    np.testing.assert_array_equal(auto.labels_[12:], d.argmin(axis=1))
+    np.testing.assert_array_equal(auto.predict(missing), auto.labels_)
+    # A refit on complete data drops the centres again.
+    assert not hasattr(auto.fit(X), "cluster_centers_")
