@@ -63,6 +63,7 @@ from .multiview import (
     view_shape,
 )
 from .nn import init_weights
+from .nn.heads import student_t_assignments
 
 __all__ = ["BaseMultiViewClustering", "OptimizerSpec", "Stage", "Step"]
 
@@ -318,10 +319,9 @@ def pattern_assignments(estimator, module, data: ViewData, patterns, centers):
     proba = np.zeros((len(rows), estimator.n_clusters))
     for i in np.unique(which):
         at = np.flatnonzero(which == i)
-        c = torch.as_tensor(centers[i])
-        q = 1.0 / (1.0 + torch.cdist(z[at], torch.nan_to_num(c)).pow(2))
-        q = q.masked_fill(torch.isnan(c).any(dim=1), 0.0)
-        proba[at] = (q / q.sum(dim=1, keepdim=True)).numpy()
+        filled = np.flatnonzero(~np.isnan(centers[i]).any(axis=1))  # clusters with centres
+        q = student_t_assignments(z[at], torch.as_tensor(centers[i][filled]))
+        proba[np.ix_(at, filled)] = q.numpy()
     return rows, proba, unseen
 
 
@@ -707,9 +707,7 @@ class BaseMultiViewClustering(ClusterMixin, TransformerMixin, BaseEstimator):
     def _center_assignments(self, module, batch, centers: torch.Tensor) -> torch.Tensor:
         """Student-t soft assignments (DEC's kernel, one degree of freedom) of the batch's
         embedding to ``centers``; their argmax is the nearest centre."""
-        z = self._embedding(module, batch).float()
-        q = 1.0 / (1.0 + torch.cdist(z, centers).pow(2))
-        return q / q.sum(dim=1, keepdim=True)
+        return student_t_assignments(self._embedding(module, batch).float(), centers)
 
     def _assignments(self, module, data: ViewData, centers=None) -> np.ndarray:
         """Soft assignments of ``data``: to ``centers`` when given, else the head's."""

@@ -48,6 +48,15 @@ class DDCHead(nn.Module):
         return torch.softmax(self.output(hidden), dim=1), hidden
 
 
+def student_t_assignments(z: torch.Tensor, centers: torch.Tensor, alpha: float = 1.0):
+    """Soft assignments ``q_ij ∝ (1 + ||z_i − μ_j||² / α)^(−(α+1)/2)`` of the rows of ``z``
+    to ``centers`` (DEC's Student-t kernel; rows sum to one). Shared by :class:`DECHead`
+    and the estimators' k-means and pattern-centre assignments."""
+    d2 = torch.cdist(z, centers).pow(2)
+    q = (1.0 + d2 / alpha).pow(-(alpha + 1.0) / 2.0)
+    return q / q.sum(dim=1, keepdim=True)
+
+
 class DECHead(nn.Module):
     """Deep Embedded Clustering head: Student-t soft assignment to trainable centroids.
 
@@ -76,9 +85,7 @@ class DECHead(nn.Module):
         self.centroids = nn.Parameter(torch.zeros(n_clusters, in_features))
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
-        d2 = torch.cdist(z, self.centroids).pow(2)
-        q = (1.0 + d2 / self.alpha).pow(-(self.alpha + 1.0) / 2.0)
-        return q / q.sum(dim=1, keepdim=True)
+        return student_t_assignments(z, self.centroids, self.alpha)
 
 
 class ProjectionHead(nn.Sequential):
