@@ -8,10 +8,12 @@ be stopped and resumed, on another machine too, once the results file is committ
     python benchmarks/suite.py                         # all methods x all sets, seeds 0 1 2
     python benchmarks/suite.py --datasets MSRC-v1 BBCSport --methods kmeans crrc
     python benchmarks/suite.py --tag no-early-stopping --set n_iter_no_change=None
+    python benchmarks/suite.py --tag l2rows --rows l2  # rows of each view L2-normalised
     python benchmarks/suite.py --report                # table + figure from the results
 
 Preprocessing is the user guide's: uint8 pixel views divided by 255, then every view
-min-max scaled on its own. Image sets give CONAN and EAMC their views as 28x28 images (the
+min-max scaled on its own (``--rows l2``: then each row of each view scaled to unit norm, for
+every method and k-means alike). Image sets give CONAN and EAMC their views as 28x28 images (the
 papers' CNN encoders). Sets larger than 10 000 samples use one seeded 10 000-sample subset
 (the same for every seed and method). Labels are used only to score.
 """
@@ -30,7 +32,8 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from sklearn.preprocessing import MinMaxScaler
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import MinMaxScaler, Normalizer
 
 from skmvc import __version__
 from skmvc._benchmark import BASELINE, IMAGE_SETS, load_dataset, run_one
@@ -61,10 +64,13 @@ DATASETS = [
 ORDER = [BASELINE, "conan", "crrc", "cmmc", "rav", "eamc"]
 
 
-def prepared_views(name: str, data_dir: Path, images: bool):
-    """The set's views as a user following the user guide would prepare them."""
+def prepared_views(name: str, data_dir: Path, images: bool, rows: str = "none"):
+    """The set's views as a user following the user guide would prepare them; with
+    ``rows="l2"`` each view's rows are then scaled to unit Euclidean norm (the user guide's
+    advice for bag-of-words views)."""
     views, y = load_dataset(name, data_dir, n_samples=MAX_SAMPLES, seed=0)
-    views = ViewTransformer(MinMaxScaler()).fit_transform(
+    scaler = MinMaxScaler() if rows == "none" else make_pipeline(MinMaxScaler(), Normalizer())
+    views = ViewTransformer(scaler).fit_transform(
         [np.asarray(v, dtype=np.float32) for v in views]
     )
     if images and name in IMAGE_SETS:
@@ -120,6 +126,13 @@ def main(argv=None) -> int:
         metavar="NAME=VALUE",
         help="a parameter for every method (e.g. n_iter_no_change=None); use with --tag",
     )
+    parser.add_argument(
+        "--rows",
+        choices=["none", "l2"],
+        default="none",
+        help="l2: after min-max scaling, scale each view's rows to unit norm (every method "
+        "and k-means alike); use with --tag",
+    )
     parser.add_argument("--threads", type=int, default=None, help="torch threads")
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--report", action="store_true", help="print the table, draw the figure")
@@ -139,7 +152,7 @@ def main(argv=None) -> int:
                     continue
                 images = method in ("conan", "eamc")
                 if images not in loaded:
-                    loaded[images] = prepared_views(name, args.data_dir, images)
+                    loaded[images] = prepared_views(name, args.data_dir, images, args.rows)
                 views, y = loaded[images]
                 start = time.perf_counter()
                 row = run_cell(method, name, views, y, seed, sets, args.device)
@@ -150,6 +163,7 @@ def main(argv=None) -> int:
                     n_samples=len(y),
                     n_views=len(views),
                     set=args.set,
+                    rows=args.rows,
                     skmvc=__version__,
                     threads=torch.get_num_threads(),
                     machine=machine,

@@ -223,6 +223,8 @@ def run_one(method: str, views, y, params: dict, seed: int, device="auto", verbo
             "epochs": int(est.n_iter_),
             "device": str(est.device_),
         }
+        if hasattr(est, "view_weights_"):  # EAMC (V,), RAV (V, V)
+            extra["view_weights"] = np.round(np.asarray(est.view_weights_), 4).tolist()
     return {
         "seed": seed,
         "seconds": seconds,

@@ -106,7 +106,10 @@ class EAMCClustering(BaseMultiViewClustering):
         γ, the weight of the generator loss (authors' code).
     attention_temperature : float, default=10.0
         τ of the attention softmax (authors' code). With τ = 10 the weights of two views
-        stay within about 0.475–0.525 (see ``specs/eamc.md``).
+        stay within about 0.475–0.525 (see ``specs/eamc.md``), so the fusion is close to a
+        plain mean of the views. Kept on purpose: letting the attention weight the views
+        lowered ACC (development suite, 7 sets × 3 seeds: mean ACC 0.593 at τ = 10, 0.545 at
+        τ = 1, 0.451 at τ = 0.1; ``docs/benchmarks.md``, "EAMC's attention temperature").
     encoder_layers : tuple of int, default=(200, 200, 500)
         MLP encoder widths for vector views (ReLU after every layer); the last width is also
         the output width of the CNN used for image views ``(C, H, W)``.
