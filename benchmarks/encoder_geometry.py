@@ -92,7 +92,9 @@ def report(path: Path, datasets, methods) -> int:
         if not cells:
             continue
         widths = cells[0]["widths"]
-        print(f"\n### {method}: k-means ACC through the untrained encoder, mean ± std over seeds\n")
+        print(
+            f"\n### {method}: k-means ACC through the untrained encoder, mean ± std over seeds\n"
+        )
         head = ["set", "scaled views", "rows L2-normalised"] + [
             f"layer {i + 1} ({w})" for i, w in enumerate(widths)
         ]
@@ -107,8 +109,11 @@ def report(path: Path, datasets, methods) -> int:
                 v = np.array(values, dtype=float)
                 return f"{v.mean():.3f} ± {v.std():.3f}"
 
-            line = [f"{d} ({len(rs)})", fmt([r["input"] for r in rs]),
-                    fmt([r["input_l2rows"] for r in rs])]
+            line = [
+                f"{d} ({len(rs)})",
+                fmt([r["input"] for r in rs]),
+                fmt([r["input_l2rows"] for r in rs]),
+            ]
             line += [fmt([r["layers"][i] for r in rs]) for i in range(len(widths))]
             print("| " + " | ".join(line) + " |")
     trained_against_untrained(rows, datasets, methods)
@@ -131,10 +136,17 @@ def trained_against_untrained(rows, datasets, methods) -> None:
     print("| " + " | ".join(head) + " |")
     print("|---" * len(head) + "|")
     for d in [d for d in DATASETS if d in datasets]:
-        line = [d, cell(r["input"] for r in rows if r["dataset"] == d and r["method"] == methods[0])]
+        line = [
+            d,
+            cell(r["input"] for r in rows if r["dataset"] == d and r["method"] == methods[0]),
+        ]
         for m in methods:
-            line.append(cell(r["layers"][-1] for r in rows if r["dataset"] == d and r["method"] == m))
-            line.append(cell(r["accuracy"] for r in suite if r["dataset"] == d and r["method"] == m))
+            line.append(
+                cell(r["layers"][-1] for r in rows if r["dataset"] == d and r["method"] == m)
+            )
+            line.append(
+                cell(r["accuracy"] for r in suite if r["dataset"] == d and r["method"] == m)
+            )
         print("| " + " | ".join(line) + " |")
 
 
@@ -144,8 +156,9 @@ def main(argv=None) -> int:
         "--data-dir", type=Path, default=HERE.parent.parent / "shared" / "datasets"
     )
     parser.add_argument("--datasets", nargs="+", default=VECTOR_SETS)
-    parser.add_argument("--methods", nargs="+", default=["conan", "eamc"],
-                        choices=["conan", "eamc"])
+    parser.add_argument(
+        "--methods", nargs="+", default=["conan", "eamc"], choices=["conan", "eamc"]
+    )
     parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
     parser.add_argument("--results", type=Path, default=DEFAULT_RESULTS)
     parser.add_argument("--threads", type=int, default=1)
@@ -161,7 +174,12 @@ def main(argv=None) -> int:
             for method in args.methods:
                 if (method, name, seed) in done:
                     continue
-                row = {"method": method, "dataset": name, "seed": seed, **measure(method, views, y, seed)}
+                row = {
+                    "method": method,
+                    "dataset": name,
+                    "seed": seed,
+                    **measure(method, views, y, seed),
+                }
                 append_row(args.results, row)
                 print(json.dumps(row), flush=True)
     return 0

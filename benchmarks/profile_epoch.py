@@ -80,7 +80,9 @@ def profile_pair(pair: str, views, y, epochs: int, seed: int) -> dict:
         est = FITS[pair](views, y, epochs, seed)
     events = prof.events()
     steps = [e for e in events if e.name.startswith("skmvc.train_step.")]
-    ranges = sorted((e.time_range.start, e.time_range.end, e.name.rsplit(".", 1)[1]) for e in steps)
+    ranges = sorted(
+        (e.time_range.start, e.time_range.end, e.name.rsplit(".", 1)[1]) for e in steps
+    )
     starts = np.array([r[0] for r in ranges])
     matmul_us: dict = {}
     ops_us: dict = {}
@@ -147,7 +149,9 @@ def report(results: Path, speed_results: Path) -> int:
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--pairs", nargs="+", default=sorted(FITS), choices=sorted(FITS))
-    parser.add_argument("--data-dir", type=Path, default=HERE.parent.parent / "shared" / "datasets")
+    parser.add_argument(
+        "--data-dir", type=Path, default=HERE.parent.parent / "shared" / "datasets"
+    )
     parser.add_argument("--epochs", type=int, default=3, help="epochs per stage")
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--seed", type=int, default=0)

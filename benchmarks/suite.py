@@ -70,9 +70,7 @@ def prepared_views(name: str, data_dir: Path, images: bool, rows: str = "none"):
     advice for bag-of-words views)."""
     views, y = load_dataset(name, data_dir, n_samples=MAX_SAMPLES, seed=0)
     scaler = MinMaxScaler() if rows == "none" else make_pipeline(MinMaxScaler(), Normalizer())
-    views = ViewTransformer(scaler).fit_transform(
-        [np.asarray(v, dtype=np.float32) for v in views]
-    )
+    views = ViewTransformer(scaler).fit_transform([np.asarray(v, dtype=np.float32) for v in views])
     if images and name in IMAGE_SETS:
         views = [v.reshape(-1, 1, 28, 28) if v.shape[1] == 784 else v for v in views]
     return views, y

@@ -48,6 +48,7 @@ from .exceptions import (
     ModelFileError,
     RestartFailedWarning,
     ScaleWarning,
+    SparseViewWarning,
 )
 from .metrics import agreement_scores, pooled_silhouette_scores
 from .multiview import (
@@ -58,6 +59,7 @@ from .multiview import (
     check_views,
     is_list_of_views,
     n_view_features,
+    sparse_views,
     split_view_columns,
     unscaled_views,
     view_shape,
@@ -438,6 +440,10 @@ class BaseMultiViewClustering(ClusterMixin, TransformerMixin, BaseEstimator):
     _min_views = 1
     #: Whether the method has soft assignments (``predict_proba``).
     _has_proba = True
+    #: What to tell a user whose views look like bag-of-words (:func:`sparse_views`) when
+    #: the method's built-in encoders are known to cluster them poorly
+    #: (:class:`~skmvc.exceptions.SparseViewWarning`); None: nothing to tell.
+    _sparse_view_caveat: str | None = None
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
@@ -581,6 +587,9 @@ class BaseMultiViewClustering(ClusterMixin, TransformerMixin, BaseEstimator):
             When some of the ``n_init`` restarts diverged and were dropped.
         skmvc.exceptions.ScaleWarning
             When a view looks unscaled (values far from unit scale, or raw counts).
+        skmvc.exceptions.SparseViewWarning
+            CONAN and EAMC (with their built-in encoders): when a view looks like
+            bag-of-words, on which they are known to cluster poorly.
         """
         before = dict(self.__dict__)
         try:
@@ -621,6 +630,16 @@ class BaseMultiViewClustering(ClusterMixin, TransformerMixin, BaseEstimator):
                 ScaleWarning,
                 stacklevel=4,
             )
+        if self._sparse_view_caveat and getattr(self, "encoder_factory", None) is None:
+            sparse = sparse_views(views, observed)
+            if sparse:
+                warnings.warn(
+                    f"{type(self).__name__}: {'; '.join(sparse)}: "
+                    f"{'it looks' if len(sparse) == 1 else 'they look'} like bag-of-words. "
+                    f"{self._sparse_view_caveat}",
+                    SparseViewWarning,
+                    stacklevel=4,
+                )
         if y is not None:
             try:
                 n_y = _num_samples(y)

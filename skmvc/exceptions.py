@@ -12,6 +12,7 @@ __all__ = [
     "ModelFileError",
     "RestartFailedWarning",
     "ScaleWarning",
+    "SparseViewWarning",
 ]
 
 
@@ -42,6 +43,23 @@ class ScaleWarning(UserWarning):
     --------
     >>> from skmvc.exceptions import ScaleWarning
     >>> issubclass(ScaleWarning, UserWarning)
+    True
+    """
+
+
+class SparseViewWarning(UserWarning):
+    """A method that is known to cluster sparse, high-dimensional views poorly was given one.
+
+    Bag-of-words views (thousands of features, nearly all zero) lose most of their cluster
+    structure in the random layers of CONAN's and EAMC's encoders, and both methods
+    clustered such views far below k-means on the development suite (``docs/benchmarks.md``,
+    "What the untrained encoders keep"). The fit goes on; compare its labels with k-means
+    on row-normalised views before relying on them.
+
+    Examples
+    --------
+    >>> from skmvc.exceptions import SparseViewWarning
+    >>> issubclass(SparseViewWarning, UserWarning)
     True
     """
 

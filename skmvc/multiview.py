@@ -20,10 +20,23 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.utils.validation import check_array
 
-__all__ = ["MultiView", "check_views", "observed_mask", "split_columns", "unscaled_views"]
+__all__ = [
+    "MultiView",
+    "check_views",
+    "observed_mask",
+    "sparse_views",
+    "split_columns",
+    "unscaled_views",
+]
 
 #: A view whose largest absolute value exceeds this looks unscaled.
 UNSCALED_MAX = 100.0
+#: A 2-D view with at least this many features, of which at least ``SPARSE_MIN_ZEROS`` of
+#: the values are zero, looks like bag-of-words (:func:`sparse_views`). The development
+#: suite's text views have 1 840-3 203 features and 98-100 % zeros; its other views have at
+#: most 85 % zeros, or fewer than 1 000 features.
+SPARSE_MIN_FEATURES = 1000
+SPARSE_MIN_ZEROS = 0.95
 
 _LIST_HINT = (
     " A plain list of views cannot pass through scikit-learn's model selection "
@@ -612,4 +625,37 @@ def unscaled_views(views, observed=None) -> list[str]:
             found.append(f"view {v} has values up to {top:.3g}")
         elif top > 1 and low >= 0 and integral:
             found.append(f"view {v} holds raw counts (non-negative integers up to {top:.0f})")
+    return found
+
+
+def sparse_views(views, observed=None) -> list[str]:
+    """Which validated views look like bag-of-words: one description per 2-D view with at
+    least ``SPARSE_MIN_FEATURES`` features of which at least ``SPARSE_MIN_ZEROS`` of the
+    values (over the rows ``observed`` marks present) are zero. Read in row blocks, so a
+    memory-mapped view is never loaded whole.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skmvc.multiview import sparse_views
+    >>> words = np.zeros((4, 2000))
+    >>> words[:, :10] = 1.0
+    >>> sparse_views([np.random.rand(4, 3), words])
+    ['view 1 (2000 features, 100% zeros)']
+    """
+    found = []
+    for v, view in enumerate(views):
+        if view.ndim != 2 or view.shape[1] < SPARSE_MIN_FEATURES:
+            continue
+        present = None if observed is None else observed[:, v]
+        if sp.issparse(view):
+            rows = view if present is None else view[present]
+            values, nonzero = rows.shape[0] * rows.shape[1], rows.count_nonzero()
+        else:
+            values = nonzero = 0
+            for block in row_chunks(view, present):
+                values += block.size
+                nonzero += int(np.count_nonzero(block))
+        if values and 1 - nonzero / values >= SPARSE_MIN_ZEROS:
+            found.append(f"view {v} ({view.shape[1]} features, {1 - nonzero / values:.0%} zeros)")
     return found

@@ -109,6 +109,10 @@ def test_benchmark_quick_on_synthetic_data(tmp_path, capsys):
     run = results[0]["runs"][1]
     assert run["seed"] == 1 and run["epochs"] == 1 and 0 <= run["accuracy"] <= 1
     assert run["peak_rss_mb"] > 0
+    # EAMC's learned view weights are recorded (one per view, summing to one); CONAN has none.
+    assert "view_weights" not in run
+    weights = results[1]["runs"][0]["view_weights"]
+    assert len(weights) == 2 and abs(sum(weights) - 1) < 1e-3
 
 
 def _blobs_file(tmp_path):

@@ -221,6 +221,52 @@ def test_dataframe_feature_names_are_checked(two_views):
         est.predict(np.hstack(views))
 
 
+def _bag_of_words(n=60, d=1200, words=24, seed=0):
+    """A min-max-scaled view that looks like bag-of-words: 98 % of its values are zero."""
+    rng = np.random.RandomState(seed)
+    X = np.zeros((n, d))
+    for row in X:
+        row[rng.choice(d, words, replace=False)] = rng.rand(words)
+    return X
+
+
+@pytest.mark.parametrize("name", list(ESTIMATORS))
+def test_bag_of_words_views_warn_for_conan_and_eamc_only(name, two_views):
+    from skmvc.exceptions import SparseViewWarning
+
+    views, _ = two_views
+    X = [views[0], _bag_of_words()]
+    if name in ("CONANClustering", "EAMCClustering"):
+        with pytest.warns(SparseViewWarning, match=r"view 1 \(1200 features, 98% zeros\)"):
+            ESTIMATORS[name](max_epochs=1).fit(X)
+        with pytest.warns(SparseViewWarning, match="view 1"):  # a scipy sparse view too
+            ESTIMATORS[name](max_epochs=1).fit([views[0], sp.csr_matrix(X[1])])
+    else:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", SparseViewWarning)
+            ESTIMATORS[name](max_epochs=1).fit(X)
+    with warnings.catch_warnings():  # dense views: no warning for any method
+        warnings.simplefilter("error", SparseViewWarning)
+        ESTIMATORS[name](max_epochs=1).fit(views)
+
+
+def test_sparse_views_counts_zeros_over_present_rows_only():
+    from skmvc.multiview import SPARSE_MIN_FEATURES, sparse_views
+
+    words = _bag_of_words()
+    dense = np.random.RandomState(1).rand(60, SPARSE_MIN_FEATURES)  # wide but dense
+    assert sparse_views([dense, words]) == ["view 1 (1200 features, 98% zeros)"]
+    assert sparse_views([dense, sp.csr_matrix(words)]) == sparse_views([dense, words])
+    assert sparse_views([words[:, :999]]) == []  # too few features to look like text
+    # Half the rows are dense but marked missing: they are not counted.
+    half = words.copy()
+    half[30:] = 1.0
+    observed = np.ones((60, 1), dtype=bool)
+    assert sparse_views([half]) == []
+    observed[30:] = False
+    assert sparse_views([half], observed) == ["view 0 (1200 features, 98% zeros)"]
+
+
 @pytest.mark.parametrize("name", list(ESTIMATORS))
 def test_unscaled_views_warn_and_name_the_view(name, two_views):
     from skmvc.exceptions import ScaleWarning
