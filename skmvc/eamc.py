@@ -167,13 +167,7 @@ cluster_centers_, view_patterns_, pattern_centers_
 
     _min_views = 2
 
-    _sparse_view_caveat = (
-        "On such views the random layers of EAMC's encoders lose most of the cluster "
-        "structure, and EAMC clustered every text set of the development suite "
-        "(BBCSport, Reuters-1200, WebKB) far below k-means (docs/benchmarks.md, 'What the "
-        "untrained encoders keep'). Compare its labels with k-means on row-normalised views "
-        "(ViewTransformer(make_pipeline(MinMaxScaler(), Normalizer()))) before relying on them."
-    )
+    _poor_on_sparse_views = True
 
     _parameter_constraints: dict = {
         **BaseMultiViewClustering._parameter_constraints,
