@@ -57,11 +57,10 @@ from .multiview import (
     check_not_complex,
     check_not_list_of_1d,
     check_views,
+    describe_views,
     is_list_of_views,
     n_view_features,
-    sparse_views,
     split_view_columns,
-    unscaled_views,
     view_shape,
 )
 from .nn import init_weights
@@ -621,7 +620,7 @@ class BaseMultiViewClustering(ClusterMixin, TransformerMixin, BaseEstimator):
         the errors of the restarts that diverged."""
         views, observed = self._validate_views(X, reset=True)
         n_samples = views[0].shape[0]
-        unscaled = unscaled_views(views, observed)
+        unscaled, sparse = describe_views(views, observed)  # one read of each view
         if unscaled:
             warnings.warn(
                 f"{type(self).__name__}: {'; '.join(unscaled)}. The networks train badly on "
@@ -631,7 +630,6 @@ class BaseMultiViewClustering(ClusterMixin, TransformerMixin, BaseEstimator):
                 stacklevel=4,
             )
         if self._poor_on_sparse_views and getattr(self, "encoder_factory", None) is None:
-            sparse = sparse_views(views, observed)
             if sparse:
                 name = type(self).__name__
                 warnings.warn(

@@ -23,6 +23,7 @@ from sklearn.utils.validation import check_array
 __all__ = [
     "MultiView",
     "check_views",
+    "describe_views",
     "observed_mask",
     "sparse_views",
     "split_columns",
@@ -591,6 +592,60 @@ def n_view_features(shape: Sequence[int]) -> int:
     return int(np.prod(shape))
 
 
+def _value_summary(view, present):
+    """One read of a view's values (the rows ``present`` marks, in row blocks, so that a
+    memory-mapped view is never loaded whole): the largest absolute value, the smallest
+    value, whether all are integers, the number of values and of non-zero values. A sparse
+    view's implicit zeros count as values, not as its extremes."""
+    if sp.issparse(view):
+        rows = view if present is None else view[present]
+        blocks, values, nonzero = [rows.data], rows.shape[0] * rows.shape[1], rows.count_nonzero()
+    else:
+        blocks, values, nonzero = row_chunks(view, present), 0, 0
+    top, low, integral = 0.0, np.inf, True
+    for block in blocks:
+        if not sp.issparse(view):
+            values += block.size
+            nonzero += int(np.count_nonzero(block))
+        if block.size == 0:
+            continue
+        top = max(top, float(np.max(block)), -float(np.min(block)))
+        low = min(low, float(np.min(block)))
+        integral = integral and bool(np.array_equal(block, np.round(block)))
+    return top, low, integral, values, nonzero
+
+
+def describe_views(views, observed=None) -> tuple[list[str], list[str]]:
+    """What looks unscaled and what looks like bag-of-words in validated views, from one
+    read of each view: ``(unscaled, sparse)``, lists of one description per such view
+    (:func:`unscaled_views`, :func:`sparse_views`). Rows that ``observed`` marks missing
+    are not read.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skmvc.multiview import describe_views
+    >>> words = np.zeros((4, 2000))
+    >>> words[:, :10] = 3.0
+    >>> describe_views([np.random.rand(4, 3), words])
+    (['view 1 holds raw counts (non-negative integers up to 3)'], ['view 1 (2000 features, 100% zeros)'])
+    """
+    unscaled, sparse = [], []
+    for v, view in enumerate(views):
+        present = None if observed is None else observed[:, v]
+        top, low, integral, values, nonzero = _value_summary(view, present)
+        if values == 0:
+            continue
+        if top > UNSCALED_MAX:
+            unscaled.append(f"view {v} has values up to {top:.3g}")
+        elif top > 1 and low >= 0 and integral:
+            unscaled.append(f"view {v} holds raw counts (non-negative integers up to {top:.0f})")
+        zeros = 1 - nonzero / values
+        if view.ndim == 2 and view.shape[1] >= SPARSE_MIN_FEATURES and zeros >= SPARSE_MIN_ZEROS:
+            sparse.append(f"view {v} ({view.shape[1]} features, {zeros:.0%} zeros)")
+    return unscaled, sparse
+
+
 def unscaled_views(views, observed=None) -> list[str]:
     """What looks unscaled in validated views: one description per such view (empty when
     every view looks scaled). A view looks unscaled when its largest absolute value exceeds
@@ -604,28 +659,7 @@ def unscaled_views(views, observed=None) -> list[str]:
     >>> unscaled_views([np.random.rand(5, 3), np.array([[0.0, 3e13], [1.0, 2.0]])])
     ['view 1 has values up to 3e+13']
     """
-    found = []
-    for v, view in enumerate(views):
-        present = None if observed is None else observed[:, v]
-        if sp.issparse(view):
-            blocks = [(view if present is None else view[present]).data]
-        else:
-            blocks = row_chunks(view, present)
-        top, low, integral, empty = 0.0, np.inf, True, True
-        for block in blocks:  # in row blocks: a memory-mapped view is never read whole
-            if block.size == 0:
-                continue
-            empty = False
-            top = max(top, float(np.max(block)), -float(np.min(block)))
-            low = min(low, float(np.min(block)))
-            integral = integral and bool(np.array_equal(block, np.round(block)))
-        if empty:
-            continue
-        if top > UNSCALED_MAX:
-            found.append(f"view {v} has values up to {top:.3g}")
-        elif top > 1 and low >= 0 and integral:
-            found.append(f"view {v} holds raw counts (non-negative integers up to {top:.0f})")
-    return found
+    return describe_views(views, observed)[0]
 
 
 def sparse_views(views, observed=None) -> list[str]:
@@ -643,19 +677,4 @@ def sparse_views(views, observed=None) -> list[str]:
     >>> sparse_views([np.random.rand(4, 3), words])
     ['view 1 (2000 features, 100% zeros)']
     """
-    found = []
-    for v, view in enumerate(views):
-        if view.ndim != 2 or view.shape[1] < SPARSE_MIN_FEATURES:
-            continue
-        present = None if observed is None else observed[:, v]
-        if sp.issparse(view):
-            rows = view if present is None else view[present]
-            values, nonzero = rows.shape[0] * rows.shape[1], rows.count_nonzero()
-        else:
-            values = nonzero = 0
-            for block in row_chunks(view, present):
-                values += block.size
-                nonzero += int(np.count_nonzero(block))
-        if values and 1 - nonzero / values >= SPARSE_MIN_ZEROS:
-            found.append(f"view {v} ({view.shape[1]} features, {1 - nonzero / values:.0%} zeros)")
-    return found
+    return describe_views(views, observed)[1]
