@@ -51,6 +51,27 @@ def test_objective_is_ddc_plus_weighted_contrast(two_views):
     assert terms["loss"].item() == pytest.approx((ddc + 0.5 * contrast).item(), rel=1e-6)
 
 
+def test_reconstruction_term_is_weighted_mse_of_mirrored_decoders(two_views):
+    views, _ = two_views
+    assert small_conan(max_epochs=1).fit(views).module_.decoders is None  # paper: none
+    est = small_conan(reconstruction_weight=2.0, contrast="none", max_epochs=2).fit(views)
+    module = est.module_.eval()
+    # encoder (16,) mirrored: one linear layer from h^v back to each view's width
+    assert [d[-1].out_features for d in module.decoders] == [v.shape[1] for v in views]
+    x = [torch.as_tensor(v, dtype=torch.float32) for v in views]
+    with torch.no_grad():
+        z, hs = module(x)
+        a, hidden = module.ddc(z)
+        ddc = sum(DDCLoss(est.rel_sigma)(a, hidden).values())
+        mse = sum(((d(h) - xv) ** 2).mean() for d, h, xv in zip(module.decoders, hs, x))
+        from skmvc._engine import Batch
+
+        terms = est._objective(module, Batch(x, torch.arange(60)))
+    assert terms["reconstruction"].item() == pytest.approx(mse.item(), rel=1e-5)
+    assert terms["loss"].item() == pytest.approx((ddc + 2.0 * mse).item(), rel=1e-5)
+    assert "reconstruction" in est.history_[-1]
+
+
 def test_dec_centroids_start_from_kmeans_and_train(two_views):
     views, _ = two_views
     est = small_conan(clustering="dec", max_epochs=3).fit(views)

@@ -220,15 +220,19 @@ def test_complete_data_path_is_unchanged(cls, two_views):
     assert plain.loss_ == masked.loss_
 
 
-@pytest.mark.parametrize("cls", list(QUICK))
-def test_a_missing_row_is_never_read(cls, two_views):
+@pytest.mark.parametrize(
+    "cls, extra",
+    [(cls, {}) for cls in QUICK] + [(CONANClustering, {"reconstruction_weight": 1.0})],
+    ids=[cls.__name__ for cls in QUICK] + ["CONAN-reconstruction"],
+)
+def test_a_missing_row_is_never_read(cls, extra, two_views):
     """The same fit whether the missing rows hold NaN or huge values: nothing reads them."""
     views, _ = two_views
     nan_views, observed = drop_views(views, 0.3)
     huge = [v.copy() for v in views]
     for v, view in enumerate(huge):
         view[~observed[:, v]] = 1e30
-    kw = TINY[cls] | dict(n_clusters=3, random_state=0)
+    kw = TINY[cls] | extra | dict(n_clusters=3, random_state=0)
     a = cls(**kw).fit(nan_views)
     b = cls(**kw).fit(MultiView(huge, observed=observed))
     np.testing.assert_array_equal(a.labels_, b.labels_)
