@@ -24,6 +24,7 @@ import argparse
 import json
 import os
 import platform
+import subprocess
 import sys
 import time
 import traceback
@@ -107,6 +108,22 @@ def run_cell(method, name, views, y, seed, sets, device) -> dict:
     return {**result, "error": error, "warnings": skmvc_warnings}
 
 
+def _git(*cmd) -> str:
+    return subprocess.run(
+        ["git", *cmd], cwd=HERE.parent, capture_output=True, text=True, check=True
+    ).stdout.strip()
+
+
+def code_version() -> str | None:
+    """The checkout's commit, with ``+dirty`` when the package's files differ from it, so
+    that a cell records the code that produced it (None outside a git checkout)."""
+    try:
+        dirty = _git("status", "--porcelain", "--", "skmvc")
+        return _git("rev-parse", "--short", "HEAD") + ("+dirty" if dirty else "")
+    except (OSError, subprocess.CalledProcessError):
+        return None
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
@@ -142,6 +159,7 @@ def main(argv=None) -> int:
     sets = parse_sets(args.set)
     done = done_cells(args.results)
     machine = f"{platform.machine()}, {os.cpu_count()} cores, torch {torch.__version__}"
+    commit = code_version()
     for name in args.datasets:
         loaded = {}
         for seed in args.seeds:
@@ -163,6 +181,7 @@ def main(argv=None) -> int:
                     set=args.set,
                     rows=args.rows,
                     skmvc=__version__,
+                    commit=commit,
                     threads=torch.get_num_threads(),
                     machine=machine,
                     wall=time.perf_counter() - start,

@@ -539,7 +539,10 @@ class Trainer(NeuralNet):
     n_iter_no_change : int or None, default=None
         A stage stops early when its epoch loss has not improved on its best value before
         the last ``n_iter_no_change`` epochs by more than ``tol`` times that value's
-        magnitude; ``None`` runs every stage for all its epochs. The last row of a stage in
+        magnitude, its first ``n_iter_no_change`` epochs being a warm-up whose losses do
+        not count as a best (so a stage runs at least ``2 * n_iter_no_change + 1``
+        epochs, or all of them if it has fewer); ``None`` runs every stage for all its
+        epochs. The last row of a stage in
         the history records why it stopped (``stopped``: ``"plateau"`` or
         ``"max_epochs"``).
 
@@ -640,11 +643,14 @@ class Trainer(NeuralNet):
 
     def _plateaued(self, losses: list) -> bool:
         """Whether the last ``n_iter_no_change`` epoch losses brought no improvement larger
-        than ``tol`` (relative) over the best loss before them."""
+        than ``tol`` (relative) over the best loss before them, the stage's first
+        ``n_iter_no_change`` epochs (its warm-up) not counted as a best: a stage's loss
+        can rise while the network adapts to the stage's objective before it falls (RAV's
+        training stage on MSRC-v1 for its first 10 epochs), which is not a plateau."""
         n = self.n_iter_no_change
-        if n is None or len(losses) <= n:
+        if n is None or len(losses) <= 2 * n:
             return False
-        best_before = min(losses[:-n])
+        best_before = min(losses[n:-n])
         return min(losses[-n:]) > best_before - self.tol * abs(best_before)
 
     def train_step(self, batch: Batch, **fit_params) -> dict:

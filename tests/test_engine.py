@@ -237,9 +237,19 @@ def test_a_stage_that_keeps_improving_runs_to_its_cap():
 def test_improvements_below_tol_count_as_a_plateau():
     losses = [10.0] + [10.0 - 1e-4 * e for e in range(1, 30)]  # relative steps of 1e-5
     history = _run_scripted(losses, 30, tol=1e-3, n_iter_no_change=4)
-    assert len(history) == 5 and history[-1, "stopped"] == "plateau"
+    # 4 epochs of warm-up, then the best, then 4 without progress
+    assert len(history) == 9 and history[-1, "stopped"] == "plateau"
     # without early stopping every epoch runs
     assert len(_run_scripted(losses, 30, n_iter_no_change=None)) == 30
+
+
+def test_a_loss_that_rises_in_the_warm_up_and_then_falls_is_not_a_plateau():
+    # RAV's training stage: the loss rises while the network adapts, then falls below its
+    # first value; patience alone would stop after epoch 4 (no epoch beat the first).
+    losses = [5.0, 6.0, 7.0, 7.5, 7.0, 6.0, 4.0, 3.0, 2.0, 1.0] + [1.0] * 10
+    history = _run_scripted(losses, 20, tol=1e-3, n_iter_no_change=3)
+    assert len(history) == 13 and history[-1, "stopped"] == "plateau"
+    assert min(history[:, "loss"]) == 1.0
 
 
 def test_the_canonical_order_depends_only_on_the_rows():
