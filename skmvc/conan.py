@@ -16,11 +16,11 @@ from ._engine import OptimizerSpec, Stage, Step
 from .base import BaseMultiViewClustering, apply_module, init_children
 from .losses import DDCLoss, dec_loss, nt_xent, reconstruction_loss, simsiam_loss
 from .nn import (
+    MLP,
     ConcatMLPFusion,
     DDCHead,
     DECHead,
     PredictionHead,
-    MLP,
     ProjectionHead,
     build_encoders,
     output_size,
@@ -167,9 +167,9 @@ class CONANClustering(BaseMultiViewClustering):
         that sets no best loss (a loss can rise while the network adapts to a new stage's
         objective: with patience alone RAV's training stage stopped after 11 epochs on
         MSRC-v1, at 0.35 ACC against 0.56 with every epoch), so a stage runs at least
-        ``2 * n_iter_no_change + 1`` epochs when it has them. ``history_`` marks the last epoch of each stage with
-        ``stopped`` (``"plateau"`` or ``"max_epochs"``). ``None`` runs every epoch, as the
-        paper does.
+        ``2 * n_iter_no_change + 1`` epochs when it has them. ``history_`` marks the last
+        epoch of each stage with ``stopped`` (``"plateau"`` or ``"max_epochs"``). ``None``
+        runs every epoch, as the paper does.
     selection : {"loss", "agreement", "silhouette"}, default="loss"
         How the kept restart is chosen among ``n_init`` (restarts that did not collapse
         first): ``"loss"`` the lowest final training loss (the paper's rule); ``"agreement"``

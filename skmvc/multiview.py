@@ -627,8 +627,11 @@ def describe_views(views, observed=None) -> tuple[list[str], list[str]]:
     >>> from skmvc.multiview import describe_views
     >>> words = np.zeros((4, 2000))
     >>> words[:, :10] = 3.0
-    >>> describe_views([np.random.rand(4, 3), words])
-    (['view 1 holds raw counts (non-negative integers up to 3)'], ['view 1 (2000 features, 100% zeros)'])
+    >>> unscaled, sparse = describe_views([np.random.rand(4, 3), words])
+    >>> unscaled
+    ['view 1 holds raw counts (non-negative integers up to 3)']
+    >>> sparse
+    ['view 1 (2000 features, 100% zeros)']
     """
     unscaled, sparse = [], []
     for v, view in enumerate(views):

@@ -275,7 +275,9 @@ def test_missing_view_samples_go_to_their_pattern_centres(cls, two_views):
         for c in range(3):
             members = est.labels_[complete] == c
             if members.any():
-                np.testing.assert_allclose(centers[c], z[members].mean(axis=0), rtol=1e-4, atol=1e-5)
+                np.testing.assert_allclose(
+                    centers[c], z[members].mean(axis=0), rtol=1e-4, atol=1e-5
+                )
             else:
                 assert np.isnan(centers[c]).all()
         rows = np.flatnonzero((observed == pattern).all(axis=1))
