@@ -20,6 +20,7 @@ from .nn import (
     ConcatMLPFusion,
     DDCHead,
     DECHead,
+    MeanFusion,
     PredictionHead,
     ProjectionHead,
     build_encoders,
@@ -45,18 +46,24 @@ class _CONANNetwork(nn.Module):
         contrast: str,
         clustering: str,
         reconstruct: bool = False,
+        fusion: str = "concat",
     ) -> None:
         super().__init__()
         self.encoders = build_encoders(view_shapes, encoder_layers, encoder_factory)
         dims = [output_size(e, s) for e, s in zip(self.encoders, view_shapes)]
-        if contrast != "none" and len(set(dims)) != 1:
-            raise ValueError(
+        if (contrast != "none" or fusion == "mean") and len(set(dims)) != 1:
+            why = (
                 "CONAN's projection head is shared by the fused representation and every "
-                f"view's representation, so all encoders must output the same width; got "
-                f"{dims}. Adjust encoder_layers or encoder_factory."
+                "view's representation"
+                if contrast != "none"
+                else "fusion='mean' averages the views' representations"
+            )
+            raise ValueError(
+                f"{why}, so all encoders must output the same width; got {dims}. Adjust "
+                "encoder_layers or encoder_factory."
             )
         d = dims[0]
-        self.fusion = ConcatMLPFusion(dims, d)
+        self.fusion = MeanFusion() if fusion == "mean" else ConcatMLPFusion(dims, d)
         self.projector = ProjectionHead(d, d, projection_dim) if contrast != "none" else None
         self.predictor = PredictionHead(projection_dim) if contrast == "simsiam" else None
         self.ddc = DDCHead(d, n_clusters, ddc_hidden) if clustering == "ddc" else None
@@ -101,6 +108,11 @@ class CONANClustering(BaseMultiViewClustering):
     lr_schedule : {"cosine", "constant"}, default="cosine"
         ``"cosine"`` anneals the learning rate to zero over ``max_epochs`` (stepped each
         epoch).
+    fusion : {"concat", "mean"}, default="concat"
+        How the view representations are fused into ``z``: ``"concat"`` the paper's
+        concatenation and MLP (``Linear → ReLU → BN → Linear``); ``"mean"`` their mean over
+        the views each sample has (:class:`skmvc.nn.MeanFusion`, the uniform case of
+        SiMVC's and CoMVC's weighted mean), with no fusion weights.
     contrast : {"simclr", "simsiam", "none"}, default="simclr"
         The contrastive term: NT-Xent (Eq. 4, the paper's default), SimSiam (Eq. 5, with the
         standard stop-gradient placement), or none (the paper's ablation).
@@ -265,6 +277,7 @@ class CONANClustering(BaseMultiViewClustering):
         **BaseMultiViewClustering._parameter_constraints,
         "assign_labels": [StrOptions({"head", "kmeans", "auto"})],
         "lr_schedule": [StrOptions({"cosine", "constant"})],
+        "fusion": [StrOptions({"concat", "mean"})],
         "contrast": [StrOptions({"simclr", "simsiam", "none"})],
         "clustering": [StrOptions({"ddc", "dec"})],
         "contrast_weight": [Interval(Real, 0, None, closed="left")],
@@ -285,6 +298,7 @@ class CONANClustering(BaseMultiViewClustering):
         batch_size=128,
         lr=1e-3,
         lr_schedule="cosine",
+        fusion="concat",
         contrast="simclr",
         clustering="ddc",
         contrast_weight=0.01,
@@ -312,6 +326,7 @@ class CONANClustering(BaseMultiViewClustering):
         self.batch_size = batch_size
         self.lr = lr
         self.lr_schedule = lr_schedule
+        self.fusion = fusion
         self.contrast = contrast
         self.clustering = clustering
         self.contrast_weight = contrast_weight
@@ -346,6 +361,7 @@ class CONANClustering(BaseMultiViewClustering):
             self.contrast,
             self.clustering,
             reconstruct=self.reconstruction_weight > 0,
+            fusion=self.fusion,
         )
         # Xavier-normal, gain sqrt(2), zero biases (authors' code); a user's encoders are
         # left as given.

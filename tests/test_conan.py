@@ -72,6 +72,22 @@ def test_reconstruction_term_is_weighted_mse_of_mirrored_decoders(two_views):
     assert "reconstruction" in est.history_[-1]
 
 
+def test_mean_fusion_averages_the_view_representations(two_views):
+    views, _ = two_views
+    est = small_conan(fusion="mean", max_epochs=2).fit(views)
+    module = est.module_.eval()
+    x = [torch.as_tensor(v, dtype=torch.float32) for v in views]
+    with torch.no_grad():
+        z, hs = module(x)
+    torch.testing.assert_close(z, (hs[0] + hs[1]) / 2)
+    assert not list(module.fusion.parameters())
+    np.testing.assert_allclose(est.transform(views), z.numpy(), rtol=1e-5, atol=1e-6)
+    # averaging needs one width, even without the contrastive term's shared head
+    factory = lambda v, shape: MLP(shape[0], [8 if v == 0 else 4])  # noqa: E731
+    with pytest.raises(ValueError, match="fusion='mean' averages"):
+        small_conan(fusion="mean", contrast="none", encoder_factory=factory).fit(views)
+
+
 def test_dec_centroids_start_from_kmeans_and_train(two_views):
     views, _ = two_views
     est = small_conan(clustering="dec", max_epochs=3).fit(views)

@@ -3,7 +3,7 @@
 from ._init import init_weights
 from .autoencoder import Autoencoder, build_autoencoders
 from .encoders import MLP, CNNEncoder, ConvNetEncoder, build_encoders, output_size
-from .fusion import ConcatMLPFusion, CrossViewRecalibration, ModalityAttention
+from .fusion import ConcatMLPFusion, CrossViewRecalibration, MeanFusion, ModalityAttention
 from .heads import DDCHead, DECHead, Discriminator, PredictionHead, ProjectionHead
 
 __all__ = [
@@ -15,6 +15,7 @@ __all__ = [
     "build_encoders",
     "output_size",
     "ConcatMLPFusion",
+    "MeanFusion",
     "ModalityAttention",
     "CrossViewRecalibration",
     "DDCHead",

@@ -10,7 +10,7 @@ from torch import nn
 
 from .missing import fill_missing, masked_view_logits
 
-__all__ = ["ConcatMLPFusion", "ModalityAttention", "CrossViewRecalibration"]
+__all__ = ["ConcatMLPFusion", "MeanFusion", "ModalityAttention", "CrossViewRecalibration"]
 
 
 class ConcatMLPFusion(nn.Module):
@@ -47,6 +47,27 @@ class ConcatMLPFusion(nn.Module):
 
     def forward(self, hs: Sequence[torch.Tensor]) -> torch.Tensor:
         return self.layers(torch.cat(list(hs), dim=1))
+
+
+class MeanFusion(nn.Module):
+    """The mean of the views' representations, which must have the same width: no weights.
+
+    The uniform case of the weighted-mean fusion of SiMVC and CoMVC (Trosten et al.,
+    "Reconsidering Representation Alignment for Multi-view Clustering", CVPR 2021); with
+    CONAN (``fusion="mean"``) it keeps the structure the views' representations have, which
+    the concatenation MLP loses on most development sets (``docs/benchmarks.md``).
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skmvc.nn import MeanFusion
+    >>> MeanFusion()([torch.zeros(2, 3), torch.ones(2, 3)])
+    tensor([[0.5000, 0.5000, 0.5000],
+            [0.5000, 0.5000, 0.5000]])
+    """
+
+    def forward(self, hs: Sequence[torch.Tensor]) -> torch.Tensor:
+        return torch.stack(list(hs)).mean(dim=0)
 
 
 class ModalityAttention(nn.Module):
