@@ -54,7 +54,7 @@ BASELINE = "kmeans"
 #: "quick" fits on a 2-core CPU in minutes (early stopping as by default).
 PROFILES = {
     "conan": {
-        "paper": dict(max_epochs=100, batch_size=128, assign_labels="head"),
+        "paper": dict(max_epochs=100, batch_size=128, assign_labels="head", fusion="concat"),
         "quick": dict(max_epochs=10, batch_size=128),
     },
     "cmmc": {

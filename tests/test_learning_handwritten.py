@@ -28,9 +28,9 @@ from skmvc.preprocessing import ViewTransformer
 
 #: name -> (class, parameters, margin over k-means the test asks for, what was measured)
 CASES = {
-    # 5 epochs keep the test fast; the default schedule (until the loss plateaus, ~85
-    # epochs) scores 0.764 ± 0.062 over seeds 0-2 (the development suite).
-    "CONAN": (CONANClustering, dict(max_epochs=5), 0.0, "0.755 with 5 epochs (seed 0)"),
+    # 5 epochs keep the test fast; the default schedule (until the loss plateaus) scores
+    # 0.787 ± 0.128 over seeds 0-2 (the development suite).
+    "CONAN": (CONANClustering, dict(max_epochs=5), 0.0, "0.608 with 5 epochs (seed 0)"),
     # The README's quick start.
     "CRRC": (CRRCClustering, dict(pretrain_epochs=10, max_epochs=10), 0.05, "0.900 ± 0.040"),
     # Defaults: k-means on the fused representation (the DDC head scores 0.386 ± 0.034).
