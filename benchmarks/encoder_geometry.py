@@ -129,9 +129,7 @@ def trained_against_untrained(rows, datasets, methods) -> None:
     """k-means on the untrained encoder's output beside the trained method's ACC (the
     suite's cells of :data:`TRAINED_TAGS`, ``results_suite.jsonl``)."""
     suite = [
-        r
-        for r in read_rows(SUITE_RESULTS)
-        if r["tag"] == TRAINED_TAGS.get(r["method"], "default")
+        r for r in read_rows(SUITE_RESULTS) if r["tag"] == TRAINED_TAGS.get(r["method"], "default")
     ]
 
     def cell(values):
