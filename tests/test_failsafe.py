@@ -24,7 +24,9 @@ pytestmark = pytest.mark.parametrize("name", sorted(ESTIMATORS))
 
 #: Settings that make each method diverge in its first epoch on the small two-view data.
 DIVERGING = {
-    "CONANClustering": dict(lr=1e10),
+    # The paper's concatenation fusion overflows at this rate; the default mean fusion does
+    # not reach non-finite values on this data, so it is no divergence to test with.
+    "CONANClustering": dict(lr=1e10, fusion="concat"),
     "CMMCClustering": dict(lr=1e10),
     "CRRCClustering": dict(lr=1e10),
     "RAVClustering": dict(lr=1e10),
