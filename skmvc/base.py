@@ -444,6 +444,10 @@ class BaseMultiViewClustering(ClusterMixin, TransformerMixin, BaseEstimator):
     #: :class:`~skmvc.exceptions.SparseViewWarning` (CONAN, EAMC).
     _poor_on_sparse_views = False
 
+    #: Parameters whose default changed when they were introduced, with the value that
+    #: gives the earlier behaviour: :meth:`load` uses it for a model file that lacks them.
+    _params_before_they_existed: dict = {}
+
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
         if not cls.__name__.startswith("_"):
@@ -1027,7 +1031,9 @@ class BaseMultiViewClustering(ClusterMixin, TransformerMixin, BaseEstimator):
         if cls is not BaseMultiViewClustering and not issubclass(klass, cls):
             raise TypeError(f"{str(where)!r} holds a {name}, not a {cls.__name__}.")
         try:
-            est = klass(**content["params"])
+            # A parameter added after the file was written takes the value that reproduces
+            # the behaviour the file was trained with, not today's default.
+            est = klass(**{**klass._params_before_they_existed, **content["params"]})
             est._validate_params()
             allowed = klass._fitted_attribute_names()
             values, arrays = dict(content["values"]), dict(content["arrays"])

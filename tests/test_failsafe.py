@@ -217,6 +217,20 @@ def test_load_sets_only_declared_attributes(name, saved, tmp_path):
         BaseMultiViewClustering.load(tmp_path / "params.skmvc")
 
 
+def test_files_from_before_a_new_parameter_load_as_they_were_trained(name, two_views, tmp_path):
+    """A CONAN file written before ``fusion`` existed holds the concatenation's weights."""
+    if name != "CONANClustering":
+        pytest.skip("only CONAN has a parameter whose default changed when it was added")
+    views, _ = two_views
+    est = ESTIMATORS[name](fusion="concat").fit(views)
+    path = tmp_path / "concat.skmvc"
+    est.save(path)
+    _rewrite(path, tmp_path / "old.skmvc", lambda c: c["params"].pop("fusion"))
+    loaded = BaseMultiViewClustering.load(tmp_path / "old.skmvc", device="cpu")
+    assert loaded.fusion == "concat"
+    np.testing.assert_array_equal(loaded.labels_, est.labels_)
+
+
 def test_version_1_files_still_load(name, saved, tmp_path):
     est, path = saved
     payload = torch.load(path, weights_only=True)
