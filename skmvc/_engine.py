@@ -542,9 +542,8 @@ class Trainer(NeuralNet):
         magnitude, its first ``n_iter_no_change`` epochs being a warm-up whose losses do
         not count as a best (so a stage runs at least ``2 * n_iter_no_change + 1``
         epochs, or all of them if it has fewer); ``None`` runs every stage for all its
-        epochs. The last row of a stage in
-        the history records why it stopped (``stopped``: ``"plateau"`` or
-        ``"max_epochs"``).
+        epochs. The last row of a stage in the history records why it stopped
+        (``stopped``: ``"plateau"`` or ``"max_epochs"``).
 
     Raises
     ------

@@ -26,7 +26,7 @@ from .nn import (
     build_encoders,
     output_size,
 )
-from .nn.missing import fill_missing, term_on_present
+from .nn.missing import term_on_present
 
 __all__ = ["CONANClustering"]
 
@@ -80,9 +80,9 @@ class _CONANNetwork(nn.Module):
 
     def forward(self, views, observed=None):
         hs = [encoder(x) for encoder, x in zip(self.encoders, views)]
-        # A missing view's h is the mean of the sample's present ones (concatenation needs
-        # every view); it is not contrasted (``_objective``).
-        return self.fusion(fill_missing(hs, observed)), hs
+        # Each fusion reads only the present views; a missing view's h is not contrasted
+        # (``_objective``).
+        return self.fusion(hs, observed), hs
 
 
 class CONANClustering(BaseMultiViewClustering):

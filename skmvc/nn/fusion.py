@@ -8,7 +8,7 @@ from collections.abc import Sequence
 import torch
 from torch import nn
 
-from .missing import fill_missing, masked_view_logits
+from .missing import fill_missing, masked_view_logits, mean_over_present
 
 __all__ = ["ConcatMLPFusion", "MeanFusion", "ModalityAttention", "CrossViewRecalibration"]
 
@@ -45,12 +45,15 @@ class ConcatMLPFusion(nn.Module):
             nn.Linear(out_features, out_features),
         )
 
-    def forward(self, hs: Sequence[torch.Tensor]) -> torch.Tensor:
-        return self.layers(torch.cat(list(hs), dim=1))
+    def forward(self, hs: Sequence[torch.Tensor], observed=None) -> torch.Tensor:
+        # A missing view's representation is the mean of the sample's present ones.
+        return self.layers(torch.cat(fill_missing(hs, observed), dim=1))
 
 
 class MeanFusion(nn.Module):
-    """The mean of the views' representations, which must have the same width: no weights.
+    """The mean of the views' representations over the views each sample has
+    (``observed``, as in :func:`skmvc.nn.missing.mean_over_present`); they must have the
+    same width. No weights.
 
     The uniform case of the weighted-mean fusion of SiMVC and CoMVC (Trosten et al.,
     "Reconsidering Representation Alignment for Multi-view Clustering", CVPR 2021); with
@@ -66,8 +69,8 @@ class MeanFusion(nn.Module):
             [0.5000, 0.5000, 0.5000]])
     """
 
-    def forward(self, hs: Sequence[torch.Tensor]) -> torch.Tensor:
-        return torch.stack(list(hs)).mean(dim=0)
+    def forward(self, hs: Sequence[torch.Tensor], observed=None) -> torch.Tensor:
+        return mean_over_present(hs, observed)
 
 
 class ModalityAttention(nn.Module):
