@@ -12,7 +12,9 @@ k-means (10 initialisations) on the concatenated views with each missing view's 
 mean-imputed (``ViewConcatenator`` + ``SimpleImputer``). Views are preprocessed as in the
 development suite (``benchmarks/suite.py``: min-max scaled per view, on the present rows);
 sets over 10 000 samples use a seeded 10 000 subset. Rows are appended to
-``results_missing.jsonl`` as they finish, and a rerun skips them.
+``results_missing.jsonl`` as they finish, with ``--tag`` (default ``default``) and the
+commit that produced them, and a rerun skips the rows of its tag that are done.
+``--report --tag T`` prints tag T's tables; the figure is drawn for ``default``.
 """
 
 from __future__ import annotations
@@ -33,7 +35,7 @@ from sklearn.metrics import normalized_mutual_info_score  # noqa: E402
 from sklearn.pipeline import make_pipeline  # noqa: E402
 from sklearn.preprocessing import MinMaxScaler  # noqa: E402
 
-from skmvc._benchmark import METHODS, append_row, load_dataset, read_rows  # noqa: E402
+from skmvc._benchmark import METHODS, append_row, code_version, load_dataset, read_rows  # noqa: E402
 from skmvc.datasets import make_missing_views  # noqa: E402
 from skmvc.metrics import clustering_accuracy  # noqa: E402
 from skmvc.preprocessing import ViewConcatenator, ViewTransformer  # noqa: E402
@@ -56,9 +58,12 @@ def fit_one(method, views, y, seed):
         return METHODS[method](k, random_state=seed).fit(views).labels_
 
 
-def run(datasets, methods, rates, seeds, data_dir, results, threads):
+def run(datasets, methods, rates, seeds, data_dir, results, threads, tag):
     torch.set_num_threads(threads)
-    done = {(r["dataset"], r["method"], r["rate"], r["seed"]) for r in read_rows(results)}
+    commit = code_version()
+    done = {
+        (r["tag"], r["dataset"], r["method"], r["rate"], r["seed"]) for r in read_rows(results)
+    }
     for name in datasets:
         views, y = load_dataset(name, data_dir, n_samples=MAX_SAMPLES)
         views = [v.toarray() if hasattr(v, "toarray") else np.asarray(v) for v in views]
@@ -68,11 +73,12 @@ def run(datasets, methods, rates, seeds, data_dir, results, threads):
                 missing, _ = make_missing_views(views, rate, random_state=seed)
                 scaled = ViewTransformer(MinMaxScaler()).fit_transform(missing)
                 for method in methods:
-                    if (name, method, rate, seed) in done:
+                    if (tag, name, method, rate, seed) in done:
                         continue
                     start = time.perf_counter()
                     labels = fit_one(method, scaled, y, seed)
                     row = {
+                        "tag": tag,
                         "dataset": name,
                         "method": method,
                         "rate": rate,
@@ -80,6 +86,7 @@ def run(datasets, methods, rates, seeds, data_dir, results, threads):
                         "acc": float(clustering_accuracy(y, labels)),
                         "nmi": float(normalized_mutual_info_score(y, labels)),
                         "fit_s": round(time.perf_counter() - start, 1),
+                        "commit": commit,
                     }
                     append_row(results, row)
                     print(
@@ -87,8 +94,11 @@ def run(datasets, methods, rates, seeds, data_dir, results, threads):
                     )
 
 
-def report(results, figure):
-    rows = read_rows(results)
+def report(results, figure, tag):
+    every = read_rows(results)
+    rows = [r for r in every if r["tag"] == tag]
+    if not any(r["method"] == "kmeans" for r in rows):  # the baseline is the same for any tag
+        rows += [r for r in every if r["tag"] == "default" and r["method"] == "kmeans"]
     datasets = sorted({r["dataset"] for r in rows})
     methods = ["kmeans"] + [m for m in METHODS if any(r["method"] == m for r in rows)]
     for metric in ("acc", "nmi"):
@@ -108,7 +118,7 @@ def report(results, figure):
     cells = {}
     for r in rows:
         cells.setdefault((r["dataset"], r["method"], r["rate"]), []).append(r["acc"])
-    if figure is None:
+    if figure is None or tag != "default":  # the benchmarks page shows the defaults
         return
     import matplotlib
 
@@ -140,11 +150,14 @@ def main(argv=None):
     parser.add_argument("--data-dir", type=Path, default=Path("../shared/datasets"))
     parser.add_argument("--results", type=Path, default=RESULTS)
     parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument(
+        "--tag", default="default", help="names this configuration's rows (default: defaults)"
+    )
     parser.add_argument("--report", action="store_true")
     parser.add_argument("--figure", type=Path, default=HERE.parent / "docs" / "missing_views.png")
     args = parser.parse_args(argv)
     if args.report:
-        report(args.results, args.figure)
+        report(args.results, args.figure, args.tag)
         return
     run(
         args.datasets,
@@ -154,6 +167,7 @@ def main(argv=None):
         args.data_dir,
         args.results,
         args.threads,
+        args.tag,
     )
 
 

@@ -24,7 +24,6 @@ import argparse
 import json
 import os
 import platform
-import subprocess
 import sys
 import time
 import traceback
@@ -37,7 +36,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import MinMaxScaler, Normalizer
 
 from skmvc import __version__
-from skmvc._benchmark import BASELINE, IMAGE_SETS, load_dataset, run_one
+from skmvc._benchmark import BASELINE, IMAGE_SETS, code_version, load_dataset, run_one
 from skmvc._cli import parse_sets
 from skmvc.preprocessing import ViewTransformer
 
@@ -106,22 +105,6 @@ def run_cell(method, name, views, y, seed, sets, device) -> dict:
         }
     )
     return {**result, "error": error, "warnings": skmvc_warnings}
-
-
-def _git(*cmd) -> str:
-    return subprocess.run(
-        ["git", *cmd], cwd=HERE.parent, capture_output=True, text=True, check=True
-    ).stdout.strip()
-
-
-def code_version() -> str | None:
-    """The checkout's commit, with ``+dirty`` when the package's files differ from it, so
-    that a cell records the code that produced it (None outside a git checkout)."""
-    try:
-        dirty = _git("status", "--porcelain", "--", "skmvc")
-        return _git("rev-parse", "--short", "HEAD") + ("+dirty" if dirty else "")
-    except (OSError, subprocess.CalledProcessError):
-        return None
 
 
 def main(argv=None) -> int:

@@ -6,6 +6,7 @@ Used by ``skmvc benchmark`` and the scripts in ``benchmarks/``.
 from __future__ import annotations
 
 import json
+import subprocess
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,6 +31,7 @@ __all__ = [
     "BASELINE",
     "METHODS",
     "PROFILES",
+    "code_version",
     "kmeans_baseline",
     "load_dataset",
     "method_params",
@@ -127,6 +129,24 @@ def load_dataset(name: str, data_dir=None, *, images: bool = False, n_samples=No
         idx = np.random.RandomState(seed).permutation(len(y))[:n_samples]
         views, y = [v[idx] for v in views], y[idx]
     return views, y
+
+
+def code_version() -> str | None:
+    """The commit of the git checkout this package runs from, with ``+dirty`` when the
+    package's files differ from it, so that a benchmark row records the code that produced
+    it (None outside a git checkout, e.g. an installed wheel)."""
+    root = Path(__file__).resolve().parents[1]
+
+    def git(*cmd):
+        return subprocess.run(
+            ["git", *cmd], cwd=root, capture_output=True, text=True, check=True
+        ).stdout.strip()
+
+    try:
+        dirty = git("status", "--porcelain", "--", "skmvc")
+        return git("rev-parse", "--short", "HEAD") + ("+dirty" if dirty else "")
+    except (OSError, subprocess.CalledProcessError):
+        return None
 
 
 def read_rows(path) -> list[dict]:
