@@ -165,12 +165,17 @@ def _fit_one(
             )
         if estimator._assigns_by_kmeans(data):
             extras["cluster_centers_"] = embedding_centers(estimator, module, data, seed)
-        labels = estimator._module_labels(module, data, extras.get("cluster_centers_"))
-        found = pattern_centers(estimator, module, data, labels, seed)
-        if found is not None:
+        centers = extras.get("cluster_centers_")
+        complete = complete_rows(data, estimator.n_clusters)
+        if complete is None:
+            labels = estimator._module_labels(module, data, centers)
+        else:  # the others are assigned by their pattern's centres, not the method's rule
+            labels = np.empty(len(data), dtype=np.int64)
+            labels[complete] = estimator._module_labels(module, data, centers, rows=complete)
+            found = pattern_centers(estimator, module, data, labels, seed)
             extras["view_patterns_"], extras["pattern_centers_"] = found
             rows, proba, _ = pattern_assignments(estimator, module, data, *found)
-            labels[rows] = proba.argmax(axis=1)
+            labels[rows] = proba.argmax(axis=1)  # every pattern of the fit has its centres
         embedding = None
         if estimator.selection == "silhouette" and estimator.n_init > 1:
             embedding = apply_module(estimator._embedding, module, data, estimator.batch_size)
@@ -736,19 +741,20 @@ class BaseMultiViewClustering(ClusterMixin, TransformerMixin, BaseEstimator):
         embedding to ``centers``; their argmax is the nearest centre."""
         return student_t_assignments(self._embedding(module, batch).float(), centers)
 
-    def _assignments(self, module, data: ViewData, centers=None) -> np.ndarray:
-        """Soft assignments of ``data``: to ``centers`` when given, else the head's."""
-        if centers is None:
-            return apply_module(self._soft_assignments, module, data, self.batch_size)
-        c = torch.as_tensor(centers, device=data.device)
-        return apply_module(
-            lambda m, batch: self._center_assignments(m, batch, c), module, data, self.batch_size
-        )
+    def _assignments(self, module, data: ViewData, centers=None, rows=None) -> np.ndarray:
+        """Soft assignments of ``data`` (of its samples ``rows``, sorted, when given): to
+        ``centers`` when given, else the head's."""
+        fn = self._soft_assignments
+        if centers is not None:
+            c = torch.as_tensor(centers, device=data.device)
+            fn = lambda m, batch: self._center_assignments(m, batch, c)  # noqa: E731
+        return apply_module(fn, module, data, self.batch_size, order=rows)
 
-    def _module_labels(self, module, data: ViewData, centers=None) -> np.ndarray:
-        """Cluster labels of ``data`` under ``module`` (the trained network of a restart):
-        the nearest of ``centers`` when given, else the head's argmax."""
-        return self._assignments(module, data, centers).argmax(axis=1).astype(np.int64)
+    def _module_labels(self, module, data: ViewData, centers=None, rows=None) -> np.ndarray:
+        """Cluster labels of ``data`` (of its samples ``rows``, sorted, when given) under
+        ``module`` (the trained network of a restart): the nearest of ``centers`` when
+        given, else the head's argmax."""
+        return self._assignments(module, data, centers, rows).argmax(axis=1).astype(np.int64)
 
     def _fitted_centers(self):
         """The k-means centres when the fit labelled by them (see :meth:`_assigns_by_kmeans`),
@@ -779,11 +785,30 @@ class BaseMultiViewClustering(ClusterMixin, TransformerMixin, BaseEstimator):
             )
         return rows, proba
 
-    def _labels_of(self, data: ViewData) -> np.ndarray:
-        labels = self._module_labels(self.module_, data, self._fitted_centers())
+    def _patterns_then_network(self, data: ViewData, network, of_pattern_proba) -> np.ndarray:
+        """A value per sample of ``data``: ``of_pattern_proba(p)`` of the pattern-centre
+        assignments ``p`` (:meth:`_missing_view_assignments`) for the samples that miss
+        views, and ``network(rows)`` for the others (``rows`` None: every sample), so that
+        each sample goes through the network once."""
         rows, proba = self._missing_view_assignments(data)
-        labels[rows] = proba.argmax(axis=1)
-        return labels
+        if not len(rows):
+            return network(None)
+        by_pattern = of_pattern_proba(proba)
+        rest = np.setdiff1d(np.arange(len(data)), rows)
+        if not len(rest):
+            return by_pattern
+        by_network = network(rest)
+        out = np.empty((len(data), *by_network.shape[1:]), dtype=by_network.dtype)
+        out[rows], out[rest] = by_pattern, by_network
+        return out
+
+    def _labels_of(self, data: ViewData) -> np.ndarray:
+        centers = self._fitted_centers()
+        return self._patterns_then_network(
+            data,
+            lambda rows: self._module_labels(self.module_, data, centers, rows),
+            lambda proba: proba.argmax(axis=1).astype(np.int64),
+        )
 
     def predict(self, X):
         """Cluster labels of the samples of X.
@@ -813,10 +838,12 @@ class BaseMultiViewClustering(ClusterMixin, TransformerMixin, BaseEstimator):
             Rows sum to one.
         """
         data = self._data(X)  # checks that the estimator is fitted
-        proba = self._assignments(self.module_, data, self._fitted_centers())
-        rows, pattern_proba = self._missing_view_assignments(data)
-        proba[rows] = pattern_proba
-        return proba
+        centers = self._fitted_centers()
+        return self._patterns_then_network(
+            data,
+            lambda rows: self._assignments(self.module_, data, centers, rows),
+            lambda proba: proba.astype(np.float32),
+        )
 
     def transform(self, X):
         """The method's fused embedding of the samples of X.

@@ -295,6 +295,7 @@ view_patterns_, pattern_centers_
         h = F.normalize(module.global_representation(batch.views, batch.observed), dim=1)
         return torch.cdist(h, module.centroids).argmin(dim=1)
 
-    def _module_labels(self, module, data, centers=None):
+    def _module_labels(self, module, data, centers=None, rows=None):
         # The centroids live in the module (``module.centroids``).
-        return apply_module(self._nearest_centroid, module, data, self.batch_size).astype(np.int64)
+        labels = apply_module(self._nearest_centroid, module, data, self.batch_size, order=rows)
+        return labels.astype(np.int64)

@@ -314,3 +314,36 @@ def test_an_unseen_pattern_of_missing_views_warns(two_views):
     other[1][:4] = np.nan
     with pytest.warns(UserWarning, match=r"^4 sample\(s\) miss a combination"):
         est.predict(other)
+
+
+@pytest.mark.parametrize("cls", list(QUICK))
+def test_predict_runs_each_sample_through_the_network_once(cls, two_views, monkeypatch):
+    """A sample that misses views is assigned by its pattern's centres alone, not also by
+    the method's own rule whose answer is then overwritten."""
+    import skmvc.base
+    import skmvc.crrc
+
+    views, _ = two_views
+    nan_views, observed = drop_views(views, 0.3)
+    est = cls(**TINY[cls], n_clusters=3, random_state=0).fit(nan_views)
+    labels, proba = est.predict(nan_views), getattr(est, "predict_proba", None)
+    proba = proba(nan_views) if proba else None
+    seen = []
+
+    def counting(fn, module, data, batch_size, **kw):
+        seen.append(len(data) if kw.get("order") is None else len(kw["order"]))
+        return apply_module(fn, module, data, batch_size, **kw)
+
+    apply_module = skmvc.base.apply_module
+    for where in (skmvc.base, skmvc.crrc):
+        monkeypatch.setattr(where, "apply_module", counting)
+    np.testing.assert_array_equal(est.predict(nan_views), labels)
+    assert sum(seen) == 60, seen
+    if proba is not None:
+        seen.clear()
+        np.testing.assert_allclose(est.predict_proba(nan_views), proba, rtol=1e-6)
+        assert sum(seen) == 60, seen
+    seen.clear()
+    rows = np.flatnonzero(~observed.all(axis=1))  # only samples that miss views
+    np.testing.assert_array_equal(est.predict([v[rows] for v in nan_views]), labels[rows])
+    assert sum(seen) == len(rows), seen
