@@ -12,7 +12,12 @@ reach a fit or a criterion.
     python benchmarks/selection_regret.py --report
 
 Results are appended per set to ``benchmarks/results_selection.jsonl`` (a rerun skips the
-sets already there).
+sets already there). ``--profile default`` fits the candidates with each estimator's
+default parameters instead of the short ``quick`` schedules (``--methods`` to choose which;
+``--report --profile default`` prints those rows):
+
+    python benchmarks/selection_regret.py --profile default --methods conan eamc crrc \
+        --datasets Prokaryotic MSRC-v1 BBCSport
 """
 
 from __future__ import annotations
@@ -75,14 +80,23 @@ def _level(criteria, accs, labels, embeddings, losses, models, views) -> dict:
     return out
 
 
-def run_set(name, data_dir, seeds, epochs) -> dict:
+def _params(method, name, profile, epochs) -> dict:
+    """``method``'s parameters on set ``name``: the ``quick`` schedule (capped at ``epochs``
+    when given) or, for ``profile="default"``, the estimator's defaults (early stopping on)."""
+    if profile == "default":
+        return {"device": "cpu"}
+    params = {**method_params(method, name, "quick"), "device": "cpu"}
+    if epochs is not None:
+        params.update({p: epochs for p in ("pretrain_epochs", "max_epochs") if p in params})
+    return params
+
+
+def run_set(name, data_dir, seeds, epochs, methods, profile) -> dict:
     views, y = prepared_views(name, data_dir, images=False)
     k = len(np.unique(y))
     fits = {}
-    for method in METHODS:
-        params = {**method_params(method, name, "quick"), "device": "cpu"}
-        if epochs is not None:
-            params.update({p: epochs for p in ("pretrain_epochs", "max_epochs") if p in params})
+    for method in methods:
+        params = _params(method, name, profile, epochs)
         for seed in seeds:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
@@ -93,6 +107,7 @@ def run_set(name, data_dir, seeds, epochs) -> dict:
             fits.setdefault(method, []).append(est)
     km = [kmeans_baseline(k, seed).fit(views) for seed in seeds]
     row = {"dataset": name, "n_samples": len(y), "seeds": list(seeds), "restarts": {}}
+    row["profile"] = profile
     # Among restarts of one method (the loss is comparable there).
     for method, ests in fits.items():
         row["restarts"][method] = _level_of_fits(ests, y, views)
@@ -115,15 +130,15 @@ def run_set(name, data_dir, seeds, epochs) -> dict:
 LR_FACTORS = (1 / 3, 1.0, 3.0)
 
 
-def run_settings(name, data_dir, epochs) -> dict:
+def run_settings(name, data_dir, epochs, methods, profile) -> dict:
     """Among a small grid of settings of each method (seed 0): learning rate x LR_FACTORS."""
     views, y = prepared_views(name, data_dir, images=False)
     k = len(np.unique(y))
     row = {"dataset": name, "level": "settings", "factors": list(LR_FACTORS), "settings": {}}
-    for method, cls in METHODS.items():
-        params = {**method_params(method, name, "quick"), "device": "cpu"}
-        if epochs is not None:
-            params.update({p: epochs for p in ("pretrain_epochs", "max_epochs") if p in params})
+    row["profile"] = profile
+    for method in methods:
+        cls = METHODS[method]
+        params = _params(method, name, profile, epochs)
         lr = cls().get_params()["lr"]
         ests = []
         for factor in LR_FACTORS:
@@ -157,8 +172,10 @@ def _per_method_table(rows, key) -> dict:
     return pooled
 
 
-def report(path: Path) -> int:
+def report(path: Path, profile: str) -> int:
     rows = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+    rows = [r for r in rows if r.get("profile", "quick") == profile]
+    print(f"## Candidates fitted with the {profile!r} schedules\n")
     settings = [r for r in rows if r.get("level") == "settings"]
     rows = [r for r in rows if r.get("level") != "settings"]
     print("### Among restarts of one method: regret (best − selected ACC), mean over methods\n")
@@ -191,7 +208,8 @@ def report(path: Path) -> int:
     }
     if settings:
         levels["settings (lr)"] = {c: np.mean(pooled[c]) for c in CRITERIA}
-    _figure(levels, HERE.parent / "docs" / "selection_regret.png")
+    if profile == "quick":  # the figure on the benchmarks page
+        _figure(levels, HERE.parent / "docs" / "selection_regret.png")
     return 0
 
 
@@ -227,6 +245,13 @@ def main(argv=None) -> int:
     parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2, 3, 4])
     parser.add_argument("--epochs", type=int, default=None, help="cap on each stage (quick)")
     parser.add_argument("--results", type=Path, default=RESULTS)
+    parser.add_argument("--methods", nargs="+", default=list(METHODS), choices=list(METHODS))
+    parser.add_argument(
+        "--profile",
+        choices=["quick", "default"],
+        default="quick",
+        help="the candidates' schedules: the short 'quick' ones, or each estimator's defaults",
+    )
     parser.add_argument("--report", action="store_true")
     parser.add_argument(
         "--level",
@@ -237,22 +262,22 @@ def main(argv=None) -> int:
     )
     args = parser.parse_args(argv)
     if args.report:
-        return report(args.results)
+        return report(args.results, args.profile)
     level = None if args.level == "restarts-and-methods" else args.level
     done = set()
     if args.results.exists():
         for line in args.results.read_text().splitlines():
             if line.strip():
                 row = json.loads(line)
-                done.add((row["dataset"], row.get("level")))
+                done.add((row["dataset"], row.get("level"), row.get("profile", "quick")))
     for name in args.datasets:
-        if (name, level) in done:
+        if (name, level, args.profile) in done:
             continue
         start = time.perf_counter()
         if level == "settings":
-            row = run_settings(name, args.data_dir, args.epochs)
+            row = run_settings(name, args.data_dir, args.epochs, args.methods, args.profile)
         else:
-            row = run_set(name, args.data_dir, args.seeds, args.epochs)
+            row = run_set(name, args.data_dir, args.seeds, args.epochs, args.methods, args.profile)
         row["seconds"] = time.perf_counter() - start
         with args.results.open("a") as f:
             f.write(json.dumps(row) + "\n")
