@@ -3,6 +3,8 @@
     python benchmarks/crrc_diagnostics.py                       # ~3 minutes on 2 CPU cores
     python benchmarks/crrc_diagnostics.py --n-samples 5000 --pretrain-epochs 50 \\
         --max-epochs 30 --variants eq12 default no-recalibration   # ~9 minutes
+    python benchmarks/crrc_diagnostics.py --dataset BDGP --n-samples 2500 \\
+        --pretrain-epochs 50 --max-epochs 45 --variants default --trace-every 3  # ~2 minutes
 
 Each variant fits CRRC (``random_state=0``) on a random subset (seed 0) of a data set
 (``--dataset``, default MNIST-USPS) and prints the accuracy of its labels with two readings
@@ -16,7 +18,12 @@ the other views flows into R̂^1). Variants:
 - ``symmetric``: ``eq12`` with the symmetric NT-Xent of MFLVC's code;
 - ``shared-R``: ``eq12`` with one projection z^v → R^v shared by the views (as SCMVC).
 
-The last three patch the model inside this script only.
+The last three patch the model inside this script only. ``--trace-every N`` also prints,
+every N epochs of the training stage, the contrast term, the accuracy of k-means (3
+initialisations) on the normalised H of the training data, the mean cos(R^1, R^2) and the
+mean pairwise cosine of H (0 when H is spread evenly over the sphere): how the partition
+that the labels would come from changes as the contrast goes on; the stage then runs all
+its ``--max-epochs``. The labels only score.
 """
 
 from __future__ import annotations
@@ -28,9 +35,11 @@ from unittest import mock
 import numpy as np
 import torch
 import torch.nn.functional as F
+from sklearn.cluster import KMeans
 
 import skmvc.crrc as crrc
 from skmvc._benchmark import load_dataset
+from skmvc._engine import Trainer
 from skmvc.losses import nt_xent
 from skmvc.metrics import clustering_accuracy
 from skmvc.nn import CrossViewRecalibration
@@ -72,6 +81,34 @@ def readings(module, views):
     return F.cosine_similarity(rs[0], rs[1]).mean().item(), gate.mean().item()
 
 
+def tracer(views, y, every):
+    """A ``Trainer.on_epoch_end`` that prints the readings of ``--trace-every``."""
+    original = Trainer.on_epoch_end
+    tensors = [torch.as_tensor(v, dtype=torch.float32) for v in views]
+    n_clusters = len(np.unique(y))
+
+    def on_epoch_end(self, net, **kwargs):
+        original(self, net, **kwargs)
+        if self.stage_.name != "train" or self.stage_epoch_ % every:
+            return
+        module = self.module_.eval()
+        with torch.no_grad():
+            _, h, rs, _ = module(tensors)
+        module.train()
+        h = F.normalize(h, dim=1)
+        km = KMeans(n_clusters, n_init=3, random_state=0).fit_predict(h.numpy())
+        contrast = np.mean([b["contrast"] for b in self.history[-1, "batches"]])
+        print(
+            f"  epoch {self.stage_epoch_:3d}  contrast {contrast:.3f}  "
+            f"ACC(k-means on H) {clustering_accuracy(y, km):.3f}  "
+            f"cos(R1, R2) {F.cosine_similarity(rs[0], rs[1]).mean().item():+.2f}  "
+            f"mean cos(H) {(h @ h.T).mean().item():+.3f}",
+            flush=True,
+        )
+
+    return mock.patch.object(Trainer, "on_epoch_end", on_epoch_end)
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data-dir", type=Path, default=Path("../shared/datasets"))
@@ -80,12 +117,19 @@ def main(argv=None):
     parser.add_argument("--pretrain-epochs", type=int, default=15)
     parser.add_argument("--max-epochs", type=int, default=20)
     parser.add_argument("--variants", nargs="+", choices=list(VARIANTS), default=list(VARIANTS))
+    parser.add_argument("--temperature", type=float, default=None, help="default: CRRC's")
+    parser.add_argument("--trace-every", type=int, default=0, metavar="N")
     args = parser.parse_args(argv)
     views, y = load_dataset(args.dataset, args.data_dir, n_samples=args.n_samples, seed=0)
     n_clusters = len(np.unique(y))
+    extra = {} if args.temperature is None else {"temperature": args.temperature}
+    if args.trace_every:  # every epoch of --max-epochs, to see the whole course
+        extra["n_iter_no_change"] = None
     print(f"{args.dataset}, {len(y)} samples, {args.pretrain_epochs} + {args.max_epochs} epochs")
     for name in args.variants:
         weight, patches = VARIANTS[name]
+        if args.trace_every:
+            patches = [*patches, tracer(views, y, args.trace_every)]
         for patch in patches:
             patch.start()
         try:
@@ -96,6 +140,7 @@ def main(argv=None):
                 view_contrast_weight=weight,
                 random_state=0,
                 device="cpu",
+                **extra,
             ).fit(views)
         finally:
             for patch in patches:

@@ -55,15 +55,16 @@ class AutoencoderClustering(BaseMultiViewClustering):
         )
 
     def _stages_after_pretraining(self, module, data, seed) -> list[tuple]:
-        """``(name, epochs, loss, on_begin)`` of each stage after pre-training."""
+        """``(name, epochs, loss, on_begin)`` of each stage after pre-training, optionally
+        followed by a label-free ``monitor`` (:class:`~skmvc._engine.Stage`)."""
         raise NotImplementedError
 
     def _stages(self, module, data, seed):
         shared = {"adam": build_optimizer(torch.optim.Adam, module.parameters(), lr=self.lr)}
         later = self._stages_after_pretraining(module, data, seed)
         return [
-            Stage(name, epochs, (Step(partial(loss, module), ("adam",)),), shared, on_begin)
-            for name, epochs, loss, on_begin in [
+            Stage(name, epochs, (Step(partial(loss, module), ("adam",)),), shared, *rest)
+            for name, epochs, loss, *rest in [
                 ("pretrain", self.pretrain_epochs, self._reconstruction, None),
                 *later,
             ]

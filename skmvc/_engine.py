@@ -458,6 +458,13 @@ class Stage:
 
     ``on_begin``, if given, runs before the first epoch (e.g. k-means initialisation of
     centroids or pseudo-labels computed from the network trained so far).
+
+    ``monitor``, if given, is a label-free score of the network (higher is better) read
+    every ``monitor_every`` epochs and after the stage's last epoch; the stage then ends
+    with the weights of its best-scoring reading, not its last (the optimisers' state is
+    not rolled back: use it on a stage that no other stage follows with the same
+    optimiser). ``history_`` records each reading (``monitor``) and the epoch kept
+    (``kept_epoch``).
     """
 
     name: str
@@ -465,6 +472,8 @@ class Stage:
     steps: tuple
     optimizers: dict
     on_begin: Callable[[], None] | None = None
+    monitor: Callable[[], float] | None = None
+    monitor_every: int = 5
 
 
 class _EpochAverages(Callback):
@@ -628,17 +637,35 @@ class Trainer(NeuralNet):
         if stage.epochs > 0:
             self.notify("on_train_begin", X=data, y=None)
             losses = []
-            for _ in range(stage.epochs):
+            best = (-math.inf, None, None)  # (monitor score, epoch, weights)
+            for epoch in range(1, stage.epochs + 1):
                 self.fit_loop(data, epochs=1)
                 losses.append(self.history[-1, "loss"])
-                if self._plateaued(losses):
+                last = epoch == stage.epochs or self._plateaued(losses)
+                if stage.monitor is not None and (last or epoch % stage.monitor_every == 0):
+                    best = self._read_monitor(stage.monitor, epoch, best)
+                if last:
                     break
             stopped = "plateau" if len(losses) < stage.epochs else "max_epochs"
             self.history.record("stopped", stopped)
+            if best[1] is not None:
+                if best[1] != len(losses):
+                    self.module_.load_state_dict(best[2])
+                self.history.record("kept_epoch", best[1])
             self.notify("on_train_end", X=data, y=None)
             if not all_finite(self.module_):
                 raise self._diverged("the network's weights are no longer finite")
         return self
+
+    def _read_monitor(self, monitor, epoch: int, best: tuple) -> tuple:
+        """Record the monitor's reading; return the best (score, epoch, weights) so far."""
+        with torch.no_grad():
+            score = float(monitor())
+        self.history.record("monitor", score)
+        if score > best[0]:
+            weights = {k: v.detach().clone() for k, v in self.module_.state_dict().items()}
+            return score, epoch, weights
+        return best
 
     def _plateaued(self, losses: list) -> bool:
         """Whether the last ``n_iter_no_change`` epoch losses brought no improvement larger

@@ -8,16 +8,23 @@ from numbers import Integral, Real
 import numpy as np
 import torch
 import torch.nn.functional as F
-from sklearn.utils._param_validation import Interval
+from sklearn.preprocessing import normalize
+from sklearn.utils._param_validation import Interval, StrOptions
 from torch import nn
 
 from ._autoencoder import AutoencoderClustering
-from .base import apply_module, embedding_centers
+from .base import _subsample, apply_module, complete_rows, embedding_centers
 from .losses import info_nce
+from .metrics import kmeans_stability
 from .nn import MLP, CrossViewRecalibration, build_autoencoders
 from .nn.missing import fill_missing, term_on_present
 
 __all__ = ["CRRCClustering"]
+
+#: ``epoch_selection="stability"`` reads the training stage every this many epochs ...
+STABILITY_EVERY = 5
+#: ... on at most this many training samples.
+STABILITY_SAMPLES = 2000
 
 
 class _CRRCNetwork(nn.Module):
@@ -111,6 +118,13 @@ class CRRCClustering(AutoencoderClustering):
         Hidden width of the global fusion MLP (``V·64 → 256 → 20``).
     gate_hidden : int, default=128
         Hidden width of the gate (``40 → 128 → 20``).
+    epoch_selection : {"last", "stability"}, default="last"
+        Which weights the training stage ends with. ``"last"``: its last epoch's (the
+        paper). ``"stability"``: the epoch, read every ``STABILITY_EVERY`` epochs and at the
+        last, whose normalised H k-means partitions most reproducibly
+        (:func:`skmvc.metrics.kmeans_stability` on at most 2000 training samples; no
+        labels). Long contrastive training can spread H evenly over the sphere, where
+        k-means finds no stable clusters (BDGP; see Notes).
     use_attention, use_gate, use_residual : bool, default=True
         Switch off the attention-based cross-view weighting (uniform weights), the dynamic
         gate (g = 1), or the residual fusion (a learned linear map of ``[R^v; g ⊙ G^v]``
@@ -176,6 +190,7 @@ view_patterns_, pattern_centers_
         "feature_dim": [Interval(Integral, 1, None, closed="left")],
         "fusion_hidden": [Interval(Integral, 1, None, closed="left")],
         "gate_hidden": [Interval(Integral, 1, None, closed="left")],
+        "epoch_selection": [StrOptions({"last", "stability"})],
         "use_attention": ["boolean"],
         "use_gate": ["boolean"],
         "use_residual": ["boolean"],
@@ -196,6 +211,7 @@ view_patterns_, pattern_centers_
         feature_dim=20,
         fusion_hidden=256,
         gate_hidden=128,
+        epoch_selection="last",
         use_attention=True,
         use_gate=True,
         use_residual=True,
@@ -223,6 +239,7 @@ view_patterns_, pattern_centers_
         self.feature_dim = feature_dim
         self.fusion_hidden = fusion_hidden
         self.gate_hidden = gate_hidden
+        self.epoch_selection = epoch_selection
         self.use_attention = use_attention
         self.use_gate = use_gate
         self.use_residual = use_residual
@@ -276,7 +293,23 @@ view_patterns_, pattern_centers_
         }
 
     def _stages_after_pretraining(self, module, data, seed):
-        return [("train", self.max_epochs, self._objective, None)]
+        if self.epoch_selection == "last":
+            return [("train", self.max_epochs, self._objective, None)]
+        monitor = partial(self._stability, module, data, seed)
+        return [("train", self.max_epochs, self._objective, None, monitor, STABILITY_EVERY)]
+
+    def _stability(self, module, data, seed):
+        """:func:`~skmvc.metrics.kmeans_stability` of the normalised H of at most
+        ``STABILITY_SAMPLES`` training samples (complete ones when some miss views)."""
+        rows = complete_rows(data, self.n_clusters)
+        rows = _subsample(np.arange(len(data)) if rows is None else rows, STABILITY_SAMPLES, seed)
+        h = apply_module(self._embedding, module, data, self.batch_size, order=rows)
+        return kmeans_stability(
+            normalize(h.astype(np.float64)),
+            self.n_clusters,
+            sample_size=None,
+            random_state=seed % (2**31 - 8),
+        )
 
     _extra_fitted_attributes = ("cluster_centers_",)
 

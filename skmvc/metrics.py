@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 from scipy.optimize import linear_sum_assignment
+from sklearn.cluster import KMeans
 from sklearn.metrics import (
     adjusted_rand_score,
     make_scorer,
@@ -30,6 +31,7 @@ __all__ = [
     "agreement_scores",
     "pooled_silhouette_scores",
     "input_silhouette_score",
+    "kmeans_stability",
     "UNSUPERVISED_SCORERS",
 ]
 
@@ -330,6 +332,64 @@ def pooled_silhouette_scores(
     return np.array(
         [np.mean([_silhouette(z, p, sample_size, random_state) for z in spaces]) for p in parts]
     )
+
+
+def kmeans_stability(
+    embedding,
+    n_clusters: int,
+    *,
+    n_runs: int = 4,
+    sample_size: int | None = 2000,
+    random_state: int = 0,
+) -> float:
+    """How reproducible k-means is on an embedding (no labels): the mean NMI between the
+    partitions of ``n_runs`` single-initialisation k-means runs.
+
+    Where the embedding has clusters, every run finds the same ones and the score is near 1;
+    where the points are spread evenly (as contrastive training spreads them when it goes
+    on too long), each run cuts them differently and the score falls. An embedding with
+    fewer distinct points than ``n_clusters`` (collapsed) scores 0.
+
+    Parameters
+    ----------
+    embedding : array-like of shape (n_samples, n_features)
+    n_clusters : int
+    n_runs : int, default=4
+        k-means runs, each with one initialisation (seeds ``random_state + i``).
+    sample_size : int or None, default=2000
+        Runs on a random subset of this many samples (all samples when None or fewer).
+    random_state : int, default=0
+        Draws the subset and seeds the runs.
+
+    Returns
+    -------
+    score : float
+        In [0, 1]; higher is more stable.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skmvc.metrics import kmeans_stability
+    >>> rng = np.random.RandomState(0)
+    >>> blobs = np.r_[rng.randn(50, 2), rng.randn(50, 2) + 10, rng.randn(50, 2) - 10]
+    >>> round(kmeans_stability(blobs, 3), 3)
+    1.0
+    >>> bool(kmeans_stability(rng.rand(150, 2), 3) < 1.0)
+    True
+    """
+    if n_runs < 2:
+        raise ValueError(f"n_runs must be at least 2, got {n_runs}.")
+    x = np.asarray(embedding, dtype=np.float64).reshape(len(embedding), -1)
+    rng = np.random.RandomState(random_state)
+    if sample_size is not None and len(x) > sample_size:
+        x = x[rng.choice(len(x), sample_size, replace=False)]
+    if len(np.unique(x, axis=0)) < n_clusters:
+        return 0.0
+    partitions = [
+        KMeans(n_clusters, n_init=1, random_state=random_state + i).fit_predict(x)
+        for i in range(n_runs)
+    ]
+    return float(agreement_scores(partitions).mean())
 
 
 def input_silhouette_score(estimator, X, y=None, *, sample_size=2000) -> float:
