@@ -20,8 +20,9 @@ the other views flows into R̂^1). Variants:
 
 The last three patch the model inside this script only. ``--trace-every N`` also prints,
 every N epochs of the training stage, the contrast term, the accuracy of k-means (3
-initialisations) on the normalised H of the training data, the mean cos(R^1, R^2) and the
-mean pairwise cosine of H (0 when H is spread evenly over the sphere): how the partition
+initialisations) on the normalised H of the training data, the mean cos(R^1, R^2), the
+mean pairwise cosine of H (0 when H is spread evenly over the sphere) and the label-free
+``kmeans_stability`` of H that ``epoch_selection="stability"`` reads: how the partition
 that the labels would come from changes as the contrast goes on; the stage then runs all
 its ``--max-epochs``. The labels only score.
 """
@@ -41,7 +42,7 @@ import skmvc.crrc as crrc
 from skmvc._benchmark import load_dataset
 from skmvc._engine import Trainer
 from skmvc.losses import nt_xent
-from skmvc.metrics import clustering_accuracy
+from skmvc.metrics import clustering_accuracy, kmeans_stability
 from skmvc.nn import CrossViewRecalibration
 
 
@@ -102,7 +103,8 @@ def tracer(views, y, every):
             f"  epoch {self.stage_epoch_:3d}  contrast {contrast:.3f}  "
             f"ACC(k-means on H) {clustering_accuracy(y, km):.3f}  "
             f"cos(R1, R2) {F.cosine_similarity(rs[0], rs[1]).mean().item():+.2f}  "
-            f"mean cos(H) {(h @ h.T).mean().item():+.3f}",
+            f"mean cos(H) {(h @ h.T).mean().item():+.3f}  "
+            f"stability {kmeans_stability(h.numpy(), n_clusters):.3f}",
             flush=True,
         )
 

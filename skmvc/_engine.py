@@ -460,9 +460,10 @@ class Stage:
     centroids or pseudo-labels computed from the network trained so far).
 
     ``monitor``, if given, is a label-free score of the network (higher is better) read
-    every ``monitor_every`` epochs and after the stage's last epoch; the stage then ends
-    with the weights of its best-scoring reading, not its last (the optimisers' state is
-    not rolled back: use it on a stage that no other stage follows with the same
+    every ``monitor_every`` epochs and after the stage's last epoch. The stage keeps its
+    last weights unless their reading is more than ``monitor_tolerance`` below the best
+    one; then it ends with the weights of its best-scoring reading (the optimisers' state
+    is not rolled back: use it on a stage that no other stage follows with the same
     optimiser). ``history_`` records each reading (``monitor``) and the epoch kept
     (``kept_epoch``).
     """
@@ -474,6 +475,7 @@ class Stage:
     on_begin: Callable[[], None] | None = None
     monitor: Callable[[], float] | None = None
     monitor_every: int = 5
+    monitor_tolerance: float = 0.0
 
 
 class _EpochAverages(Callback):
@@ -649,9 +651,11 @@ class Trainer(NeuralNet):
             stopped = "plateau" if len(losses) < stage.epochs else "max_epochs"
             self.history.record("stopped", stopped)
             if best[1] is not None:
-                if best[1] != len(losses):
+                if self.history[-1, "monitor"] >= best[0] - stage.monitor_tolerance:
+                    self.history.record("kept_epoch", len(losses))
+                else:
                     self.module_.load_state_dict(best[2])
-                self.history.record("kept_epoch", best[1])
+                    self.history.record("kept_epoch", best[1])
             self.notify("on_train_end", X=data, y=None)
             if not all_finite(self.module_):
                 raise self._diverged("the network's weights are no longer finite")

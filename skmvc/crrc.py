@@ -21,10 +21,13 @@ from .nn.missing import fill_missing, term_on_present
 
 __all__ = ["CRRCClustering"]
 
-#: ``epoch_selection="stability"`` reads the training stage every this many epochs ...
+#: ``epoch_selection="stability"`` reads the training stage every this many epochs, ...
 STABILITY_EVERY = 5
-#: ... on at most this many training samples.
+#: ... on at most this many training samples, with this many k-means runs, ...
 STABILITY_SAMPLES = 2000
+STABILITY_RUNS = 8
+#: ... and keeps the last epoch unless its reading is more than this below the best.
+STABILITY_TOLERANCE = 0.1
 
 
 class _CRRCNetwork(nn.Module):
@@ -120,11 +123,12 @@ class CRRCClustering(AutoencoderClustering):
         Hidden width of the gate (``40 → 128 → 20``).
     epoch_selection : {"last", "stability"}, default="last"
         Which weights the training stage ends with. ``"last"``: its last epoch's (the
-        paper). ``"stability"``: the epoch, read every ``STABILITY_EVERY`` epochs and at the
-        last, whose normalised H k-means partitions most reproducibly
-        (:func:`skmvc.metrics.kmeans_stability` on at most 2000 training samples; no
-        labels). Long contrastive training can spread H evenly over the sphere, where
-        k-means finds no stable clusters (BDGP; see Notes).
+        paper). ``"stability"``: every 5 epochs and at the last, how reproducibly k-means
+        partitions the normalised H (:func:`skmvc.metrics.kmeans_stability`, 8 runs on at
+        most 2000 training samples; no labels) is read; the last epoch is kept unless its
+        reading is more than 0.1 below the best, and then the best-reading epoch is. Long
+        contrastive training can spread H evenly over the sphere, where k-means finds no
+        stable clusters (BDGP; see Notes).
     use_attention, use_gate, use_residual : bool, default=True
         Switch off the attention-based cross-view weighting (uniform weights), the dynamic
         gate (g = 1), or the residual fusion (a learned linear map of ``[R^v; g ⊙ G^v]``
@@ -296,7 +300,17 @@ view_patterns_, pattern_centers_
         if self.epoch_selection == "last":
             return [("train", self.max_epochs, self._objective, None)]
         monitor = partial(self._stability, module, data, seed)
-        return [("train", self.max_epochs, self._objective, None, monitor, STABILITY_EVERY)]
+        return [
+            (
+                "train",
+                self.max_epochs,
+                self._objective,
+                None,
+                monitor,
+                STABILITY_EVERY,
+                STABILITY_TOLERANCE,
+            )
+        ]
 
     def _stability(self, module, data, seed):
         """:func:`~skmvc.metrics.kmeans_stability` of the normalised H of at most

@@ -114,6 +114,28 @@ def test_labels_are_kmeans_on_normalised_h_and_predict_is_nearest_centroid(two_v
     assert not hasattr(est, "predict_proba")
 
 
+def test_stability_selection_keeps_the_last_epoch_unless_clearly_less_stable(two_views):
+    from skmvc.crrc import STABILITY_EVERY, STABILITY_TOLERANCE
+
+    views, _ = two_views
+    params = dict(max_epochs=12, n_iter_no_change=None)
+    est = small_crrc(epoch_selection="stability", **params).fit(views)
+    train = [row for row in est.history_ if row["stage"] == "train"]
+    read = [i + 1 for i, row in enumerate(train) if "monitor" in row]
+    assert read == [STABILITY_EVERY, 2 * STABILITY_EVERY, 12]  # every 5 epochs and the last
+    scores = [row["monitor"] for row in train if "monitor" in row]
+    kept = train[-1]["kept_epoch"]
+    clearly_worse = scores[-1] < max(scores) - STABILITY_TOLERANCE
+    assert kept == (read[int(np.argmax(scores))] if clearly_worse else 12)
+    # The readings draw no random numbers of training's: the kept weights are those of a
+    # fit that stops at that epoch, and so are the labels.
+    stopped = small_crrc(**{**params, "max_epochs": kept}).fit(views)
+    np.testing.assert_array_equal(est.labels_, stopped.labels_)
+    np.testing.assert_allclose(est.transform(views), stopped.transform(views), rtol=1e-5)
+    # "last", the default, reads nothing
+    assert all("monitor" not in row for row in small_crrc(**params).fit(views).history_)
+
+
 @pytest.mark.parametrize("switch", ["use_attention", "use_gate", "use_residual"])
 def test_ablated_models_fit(switch, two_views):
     views, _ = two_views

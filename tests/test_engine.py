@@ -345,3 +345,72 @@ def test_views_on_device_is_validated(two_views):
 
     with pytest.raises(ValueError, match="views_on_device"):
         small_crrc(views_on_device="sometimes").fit(two_views[0])
+
+
+def _run_monitored(scores, epochs, every, plateau_after=None, tolerance=0.0):
+    """A stage that trains module.a with lr 0.1 and a monitor that returns ``scores`` in
+    turn; returns (module, history, the weights of module.a after each epoch)."""
+    module = TwoPart()
+    trainer = trainer_for(module)
+    if plateau_after is not None:
+        trainer.set_params(n_iter_no_change=1, tol=1e-3)
+    weights, readings = [], iter(scores)
+
+    def loss(batch):
+        out = module.a(batch.views[0]).pow(2).mean()
+        if plateau_after is not None and trainer.stage_epoch_ > plateau_after:
+            out = out * 0.0 + 1.0  # flat from here on
+        return {"loss": out}
+
+    class Record(engine.Callback):
+        def on_epoch_end(self, net, **kwargs):
+            weights.append(module.a.weight.detach().clone())
+
+    trainer.callbacks = [("record", Record())]
+    trainer.initialize()
+    opts = {"a": OptimizerSpec([module.a.weight], kwargs={"lr": 0.1})}
+    stage = Stage(
+        "s",
+        epochs,
+        (Step(loss, ("a",)),),
+        opts,
+        monitor=lambda: next(readings),
+        monitor_every=every,
+        monitor_tolerance=tolerance,
+    )
+    trainer.run_stage(stage, make_data())
+    return module, trainer.history, weights
+
+
+def test_a_monitored_stage_ends_with_its_best_reading_weights():
+    # readings after epochs 2, 4, 6 and 7 (the last); the best is epoch 4's
+    module, history, weights = _run_monitored([0.1, 0.9, 0.5, 0.3], epochs=7, every=2)
+    assert len(history) == 7
+    assert [row.get("monitor") for row in history] == [None, 0.1, None, 0.9, None, 0.5, 0.3]
+    assert history[-1, "kept_epoch"] == 4
+    torch.testing.assert_close(module.a.weight, weights[3])
+    assert not torch.equal(weights[3], weights[6])  # training did move on after epoch 4
+
+
+def test_a_monitored_stage_keeps_its_last_weights_within_the_tolerance():
+    # the last reading (0.85) is within 0.1 of the best (0.9): the last epoch is kept ...
+    module, history, weights = _run_monitored([0.1, 0.9, 0.5, 0.85], 7, 2, tolerance=0.1)
+    assert history[-1, "kept_epoch"] == 7
+    torch.testing.assert_close(module.a.weight, weights[-1])
+    # ... and one more than 0.1 below it is not
+    module, history, weights = _run_monitored([0.1, 0.9, 0.5, 0.75], 7, 2, tolerance=0.1)
+    assert history[-1, "kept_epoch"] == 4
+    torch.testing.assert_close(module.a.weight, weights[3])
+
+
+def test_a_monitored_stage_whose_last_reading_is_best_keeps_its_last_weights():
+    module, history, weights = _run_monitored([0.1, 0.2, 0.3], epochs=6, every=2)
+    assert history[-1, "kept_epoch"] == 6
+    torch.testing.assert_close(module.a.weight, weights[-1])
+
+
+def test_a_stage_stopped_on_a_plateau_reads_its_monitor_at_the_stop():
+    # flat from epoch 2: warm-up 1, best at 2, stop after 3 with patience 1
+    module, history, _ = _run_monitored([0.5, 0.7], epochs=10, every=5, plateau_after=1)
+    assert history[-1, "stopped"] == "plateau"
+    assert [row.get("monitor") for row in history] == [None, None, 0.5]

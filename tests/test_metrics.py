@@ -125,3 +125,28 @@ def test_scorers_call_predict_in_cross_validate():
             assert np.all(np.abs(scores[f"test_{name}"]) <= 1)
         else:
             assert np.all(scores[f"test_{name}"] > 0.9)
+
+
+def test_kmeans_stability_is_the_mean_nmi_of_single_init_kmeans_runs():
+    from sklearn.cluster import KMeans
+
+    from skmvc.metrics import kmeans_stability
+
+    x = np.random.RandomState(1).rand(120, 3)
+    runs = [KMeans(4, n_init=1, random_state=7 + i).fit_predict(x) for i in range(3)]
+    pairs = [(0, 1), (0, 2), (1, 2)]
+    expected = np.mean([normalized_mutual_info_score(runs[i], runs[j]) for i, j in pairs])
+    got = kmeans_stability(x, 4, n_runs=3, sample_size=None, random_state=7)
+    assert got == pytest.approx(expected)
+    assert got < 0.95  # uniform points: the runs cut them differently
+
+
+def test_kmeans_stability_of_clusters_is_one_and_of_a_collapse_is_zero():
+    from skmvc.metrics import kmeans_stability
+
+    rng = np.random.RandomState(0)
+    blobs = np.r_[rng.randn(40, 2), rng.randn(40, 2) + 20, rng.randn(40, 2) - 20]
+    assert kmeans_stability(blobs, 3) == pytest.approx(1.0)
+    assert kmeans_stability(np.ones((50, 4)), 3) == 0.0
+    with pytest.raises(ValueError, match="n_runs"):
+        kmeans_stability(blobs, 3, n_runs=1)
