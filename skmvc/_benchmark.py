@@ -243,6 +243,9 @@ def run_one(method: str, views, y, params: dict, seed: int, device="auto", verbo
             "epochs": int(est.n_iter_),
             "device": str(est.device_),
         }
+        kept = [row["kept_epoch"] for row in est.history_ if "kept_epoch" in row]
+        if kept:  # stages that chose their epoch by a label-free monitor
+            extra["kept_epochs"] = kept
         if hasattr(est, "view_weights_"):  # EAMC (V,), RAV (V, V)
             extra["view_weights"] = np.round(np.asarray(est.view_weights_), 4).tolist()
     return {
