@@ -64,7 +64,7 @@ PROFILES = {
         "quick": dict(pretrain_epochs=10, max_epochs=10, finetune_epochs=5),
     },
     "crrc": {
-        "paper": dict(pretrain_epochs=200, max_epochs=50),
+        "paper": dict(pretrain_epochs=200, max_epochs=50, epoch_selection="last"),
         "quick": dict(pretrain_epochs=10, max_epochs=10),
     },
     "eamc": {

@@ -129,11 +129,13 @@ def test_stability_selection_keeps_the_last_epoch_unless_clearly_less_stable(two
     assert kept == (read[int(np.argmax(scores))] if clearly_worse else 12)
     # The readings draw no random numbers of training's: the kept weights are those of a
     # fit that stops at that epoch, and so are the labels.
-    stopped = small_crrc(**{**params, "max_epochs": kept}).fit(views)
+    stopped = small_crrc(epoch_selection="last", **{**params, "max_epochs": kept}).fit(views)
     np.testing.assert_array_equal(est.labels_, stopped.labels_)
     np.testing.assert_allclose(est.transform(views), stopped.transform(views), rtol=1e-5)
-    # "last", the default, reads nothing
-    assert all("monitor" not in row for row in small_crrc(**params).fit(views).history_)
+    # "last" (the paper) reads nothing; "stability" is the default
+    last = small_crrc(epoch_selection="last", **params).fit(views)
+    assert all("monitor" not in row for row in last.history_)
+    assert CRRCClustering().epoch_selection == "stability"
 
 
 @pytest.mark.parametrize("switch", ["use_attention", "use_gate", "use_residual"])
