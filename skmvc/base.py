@@ -250,16 +250,22 @@ def _subsample(rows: np.ndarray, size: int, seed: int) -> np.ndarray:
     return np.sort(np.random.RandomState(seed).choice(rows, size, replace=False))
 
 
+def training_embedding(estimator, module, data: ViewData, seed: int, max_samples: int):
+    """``estimator``'s embedding under ``module`` of at most ``max_samples`` samples of
+    ``data`` (a seeded subsample beyond it): the complete ones when some samples miss views
+    (:func:`complete_rows`), else any. What the fit reads its embedding from, e.g. to fit
+    centres or to monitor a stage."""
+    rows = complete_rows(data, estimator.n_clusters)
+    if rows is not None or len(data) > max_samples:
+        rows = _subsample(np.arange(len(data)) if rows is None else rows, max_samples, seed)
+    return apply_module(estimator._embedding, module, data, estimator.batch_size, order=rows)
+
+
 def embedding_centers(estimator, module, data: ViewData, seed: int, *, l2_normalise=False):
     """k-means centres (:func:`kmeans_centers`) of ``estimator``'s embedding of ``data``
-    under ``module``, fitted on at most ``KMEANS_MAX_SAMPLES`` samples: the complete ones
-    when some samples miss views (:func:`complete_rows`)."""
-    rows = complete_rows(data, estimator.n_clusters)
-    if rows is not None:
-        rows = _subsample(rows, KMEANS_MAX_SAMPLES, seed)
-    elif len(data) > KMEANS_MAX_SAMPLES:
-        rows = _subsample(np.arange(len(data)), KMEANS_MAX_SAMPLES, seed)
-    z = apply_module(estimator._embedding, module, data, estimator.batch_size, order=rows)
+    under ``module``, fitted on at most ``KMEANS_MAX_SAMPLES`` samples
+    (:func:`training_embedding`)."""
+    z = training_embedding(estimator, module, data, seed, KMEANS_MAX_SAMPLES)
     return kmeans_centers(z, estimator.n_clusters, seed, l2_normalise=l2_normalise)
 
 

@@ -13,7 +13,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from torch import nn
 
 from ._autoencoder import AutoencoderClustering
-from .base import _subsample, apply_module, complete_rows, embedding_centers
+from .base import apply_module, embedding_centers, training_embedding
 from .losses import info_nce
 from .metrics import kmeans_stability
 from .nn import MLP, CrossViewRecalibration, build_autoencoders
@@ -329,9 +329,7 @@ view_patterns_, pattern_centers_
     def _stability(self, module, data, seed):
         """:func:`~skmvc.metrics.kmeans_stability` of the normalised H of at most
         ``STABILITY_SAMPLES`` training samples (complete ones when some miss views)."""
-        rows = complete_rows(data, self.n_clusters)
-        rows = _subsample(np.arange(len(data)) if rows is None else rows, STABILITY_SAMPLES, seed)
-        h = apply_module(self._embedding, module, data, self.batch_size, order=rows)
+        h = training_embedding(self, module, data, seed, STABILITY_SAMPLES)
         return kmeans_stability(
             normalize(h.astype(np.float64)),
             self.n_clusters,
