@@ -30,8 +30,9 @@ import warnings
 from pathlib import Path
 
 import numpy as np
+import torch
 
-from skmvc._benchmark import BASELINE, METHODS, kmeans_baseline, method_params
+from skmvc._benchmark import BASELINE, METHODS, code_version, kmeans_baseline, method_params
 from skmvc.metrics import (
     agreement_scores,
     clustering_accuracy,
@@ -152,6 +153,17 @@ def run_settings(name, data_dir, epochs, methods, profile) -> dict:
     return row
 
 
+def _ran(row) -> tuple:
+    """The methods a results row fitted (a rerun of a set with other methods is new)."""
+    return tuple(sorted(row.get("restarts", row.get("settings", {}))))
+
+
+def _name(row) -> str:
+    """A row's set, and its methods when they are not all five."""
+    ran = _ran(row)
+    return row["dataset"] if len(ran) == len(METHODS) else f"{row['dataset']} ({', '.join(ran)})"
+
+
 def _per_method_table(rows, key) -> dict:
     """Print the regret of each criterion per set (mean over methods) for the level ``key``;
     return every method's regret per criterion."""
@@ -166,7 +178,7 @@ def _per_method_table(rows, key) -> dict:
             pooled[c] += regret
             cells.append(f"{np.mean(regret):.3f}")
         spread = np.mean([m["best"] - m["median"] for m in per])
-        print(f"| {r['dataset']} | " + " | ".join(cells) + f" | {spread:.3f} |")
+        print(f"| {_name(r)} | " + " | ".join(cells) + f" | {spread:.3f} |")
     means = " | ".join(f"**{np.mean(pooled[c]):.3f}**" for c in CRITERIA)
     print(f"| **mean** | {means} | |")
     return pooled
@@ -191,9 +203,7 @@ def report(path: Path, profile: str) -> int:
         for c in crits:
             regrets[c].append(m["best"] - m[c])
             cells.append(f"{m[c]:.3f} ({m['best'] - m[c]:.3f})")
-        print(
-            f"| {r['dataset']} | {m['best']:.3f} | {m['kmeans']:.3f} | " + " | ".join(cells) + " |"
-        )
+        print(f"| {_name(r)} | {m['best']:.3f} | {m['kmeans']:.3f} | " + " | ".join(cells) + " |")
     print(
         "| **mean regret** | | | "
         + " | ".join(f"**{np.mean(regrets[c]):.3f}**" for c in crits)
@@ -253,6 +263,7 @@ def main(argv=None) -> int:
         help="the candidates' schedules: the short 'quick' ones, or each estimator's defaults",
     )
     parser.add_argument("--report", action="store_true")
+    parser.add_argument("--threads", type=int, default=None, help="torch threads")
     parser.add_argument(
         "--level",
         choices=["restarts-and-methods", "settings"],
@@ -263,15 +274,19 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     if args.report:
         return report(args.results, args.profile)
+    if args.threads:
+        torch.set_num_threads(args.threads)
     level = None if args.level == "restarts-and-methods" else args.level
     done = set()
     if args.results.exists():
         for line in args.results.read_text().splitlines():
             if line.strip():
                 row = json.loads(line)
-                done.add((row["dataset"], row.get("level"), row.get("profile", "quick")))
+                profile = row.get("profile", "quick")
+                done.add((row["dataset"], row.get("level"), profile, _ran(row)))
+    methods = tuple(sorted(args.methods))
     for name in args.datasets:
-        if (name, level, args.profile) in done:
+        if (name, level, args.profile, methods) in done:
             continue
         start = time.perf_counter()
         if level == "settings":
@@ -279,6 +294,7 @@ def main(argv=None) -> int:
         else:
             row = run_set(name, args.data_dir, args.seeds, args.epochs, args.methods, args.profile)
         row["seconds"] = time.perf_counter() - start
+        row.update(commit=code_version(), threads=torch.get_num_threads())
         with args.results.open("a") as f:
             f.write(json.dumps(row) + "\n")
         print(f"{name}: done in {row['seconds']:.0f} s", flush=True)
