@@ -91,6 +91,7 @@ def method_params(method: str, dataset: str, profile: str) -> dict:
     params = dict(PROFILES[method][profile])
     if profile == "paper":
         params["n_iter_no_change"] = None  # the papers run every epoch of their schedules
+        params["selection"] = "loss"  # the lowest-loss restart, as CONAN's paper keeps
         if (method, dataset) in PAPER_EPOCHS:
             params["max_epochs"] = PAPER_EPOCHS[(method, dataset)]
     return params

@@ -242,7 +242,7 @@ view_patterns_, pattern_centers_
         view_sizes=None,
         tol=1e-3,
         n_iter_no_change=10,
-        selection="loss",
+        selection="agreement",
         views_on_device="auto",
     ):
         self.n_clusters = n_clusters

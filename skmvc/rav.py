@@ -203,7 +203,7 @@ cluster_centers_, view_patterns_, pattern_centers_
         view_sizes=None,
         tol=1e-3,
         n_iter_no_change=10,
-        selection="loss",
+        selection="agreement",
         assign_labels="head",
         views_on_device="auto",
     ):

@@ -109,9 +109,9 @@ def test_same_random_state_same_labels_whatever_n_jobs(name, two_views):
     np.testing.assert_array_equal(a.init_losses_, b.init_losses_)
 
 
-def test_n_init_keeps_the_lowest_final_loss(name, two_views):
+def test_n_init_with_loss_selection_keeps_the_lowest_final_loss(name, two_views):
     views, _ = two_views
-    est = ESTIMATORS[name](n_init=3, random_state=1).fit(views)
+    est = ESTIMATORS[name](n_init=3, random_state=1, selection="loss").fit(views)
     assert est.init_losses_.shape == est.init_collapsed_.shape == (3,)
     # Restarts that did not collapse are preferred; among them, the lowest loss.
     healthy = est.init_losses_[~est.init_collapsed_]

@@ -80,8 +80,20 @@ def test_selection_keeps_the_restart_the_criterion_prefers(name, selection, two_
 
 
 def test_loss_selection_scores_are_minus_the_losses(two_views):
-    est = small_conan(n_init=2).fit(two_views[0])
+    est = small_conan(n_init=2, selection="loss").fit(two_views[0])
     np.testing.assert_allclose(est.selection_scores_, -est.init_losses_)
+
+
+@pytest.mark.parametrize("name", sorted(ESTIMATORS))
+def test_agreement_is_the_default_and_two_restarts_tie_to_the_lower_loss(name, two_views):
+    assert ESTIMATORS[name]().selection == "agreement"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        est = ESTIMATORS[name](n_init=2, random_state=0).fit(two_views[0])
+    # NMI is symmetric: two restarts agree with each other equally.
+    assert est.selection_scores_[0] == est.selection_scores_[1]
+    healthy = ~est.init_collapsed_ if (~est.init_collapsed_).any() else np.ones(2, bool)
+    assert est.loss_ == est.init_losses_[healthy].min()
 
 
 def test_rank_clusterings_ranks_methods_and_kmeans_and_puts_a_collapse_last(two_views):
