@@ -465,7 +465,9 @@ class Stage:
     one; then it ends with the weights of its best-scoring reading (the optimisers' state
     is not rolled back: use it on a stage that no other stage follows with the same
     optimiser). ``history_`` records each reading (``monitor``) and the epoch kept
-    (``kept_epoch``).
+    (``kept_epoch``). With ``monitor_start`` the monitor is also read before the first
+    epoch (recorded in the first epoch's row as ``monitor_start``), and the stage may end
+    with the weights it began with (``kept_epoch`` 0).
     """
 
     name: str
@@ -476,6 +478,7 @@ class Stage:
     monitor: Callable[[], float] | None = None
     monitor_every: int = 5
     monitor_tolerance: float = 0.0
+    monitor_start: bool = False
 
 
 class _EpochAverages(Callback):
@@ -640,8 +643,13 @@ class Trainer(NeuralNet):
             self.notify("on_train_begin", X=data, y=None)
             losses = []
             best = (-math.inf, None, None)  # (monitor score, epoch, weights)
+            start = None
+            if stage.monitor is not None and stage.monitor_start:
+                start = best = self._read_monitor(stage.monitor, 0, best, record=False)
             for epoch in range(1, stage.epochs + 1):
                 self.fit_loop(data, epochs=1)
+                if start is not None and epoch == 1:
+                    self.history.record("monitor_start", start[0])
                 losses.append(self.history[-1, "loss"])
                 last = epoch == stage.epochs or self._plateaued(losses)
                 if stage.monitor is not None and (last or epoch % stage.monitor_every == 0):
@@ -661,11 +669,12 @@ class Trainer(NeuralNet):
                 raise self._diverged("the network's weights are no longer finite")
         return self
 
-    def _read_monitor(self, monitor, epoch: int, best: tuple) -> tuple:
+    def _read_monitor(self, monitor, epoch: int, best: tuple, record: bool = True) -> tuple:
         """Record the monitor's reading; return the best (score, epoch, weights) so far."""
         with torch.no_grad():
             score = float(monitor())
-        self.history.record("monitor", score)
+        if record:
+            self.history.record("monitor", score)
         if score > best[0]:
             weights = {k: v.detach().clone() for k, v in self.module_.state_dict().items()}
             return score, epoch, weights

@@ -28,6 +28,9 @@ STABILITY_SAMPLES = 2000
 STABILITY_RUNS = 4
 #: ... and keeps the last epoch unless its reading is more than this below the best.
 STABILITY_TOLERANCE = 0.1
+#: ... and the stage is read before its first epoch too (it may end with the pre-trained
+#: weights).
+STABILITY_FROM_START = False
 
 
 class _CRRCNetwork(nn.Module):
@@ -323,6 +326,7 @@ view_patterns_, pattern_centers_
                 monitor,
                 STABILITY_EVERY,
                 STABILITY_TOLERANCE,
+                STABILITY_FROM_START,
             )
         ]
 

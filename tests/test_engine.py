@@ -347,9 +347,10 @@ def test_views_on_device_is_validated(two_views):
         small_crrc(views_on_device="sometimes").fit(two_views[0])
 
 
-def _run_monitored(scores, epochs, every, plateau_after=None, tolerance=0.0):
+def _run_monitored(scores, epochs, every, plateau_after=None, tolerance=0.0, start=False):
     """A stage that trains module.a with lr 0.1 and a monitor that returns ``scores`` in
-    turn; returns (module, history, the weights of module.a after each epoch)."""
+    turn; returns (module, history, the weights of module.a after each epoch, and before
+    the first)."""
     module = TwoPart()
     trainer = trainer_for(module)
     if plateau_after is not None:
@@ -368,6 +369,7 @@ def _run_monitored(scores, epochs, every, plateau_after=None, tolerance=0.0):
 
     trainer.callbacks = [("record", Record())]
     trainer.initialize()
+    weights.append(module.a.weight.detach().clone())  # before the first epoch
     opts = {"a": OptimizerSpec([module.a.weight], kwargs={"lr": 0.1})}
     stage = Stage(
         "s",
@@ -377,6 +379,7 @@ def _run_monitored(scores, epochs, every, plateau_after=None, tolerance=0.0):
         monitor=lambda: next(readings),
         monitor_every=every,
         monitor_tolerance=tolerance,
+        monitor_start=start,
     )
     trainer.run_stage(stage, make_data())
     return module, trainer.history, weights
@@ -388,8 +391,8 @@ def test_a_monitored_stage_ends_with_its_best_reading_weights():
     assert len(history) == 7
     assert [row.get("monitor") for row in history] == [None, 0.1, None, 0.9, None, 0.5, 0.3]
     assert history[-1, "kept_epoch"] == 4
-    torch.testing.assert_close(module.a.weight, weights[3])
-    assert not torch.equal(weights[3], weights[6])  # training did move on after epoch 4
+    torch.testing.assert_close(module.a.weight, weights[4])
+    assert not torch.equal(weights[4], weights[7])  # training did move on after epoch 4
 
 
 def test_a_monitored_stage_keeps_its_last_weights_within_the_tolerance():
@@ -400,13 +403,26 @@ def test_a_monitored_stage_keeps_its_last_weights_within_the_tolerance():
     # ... and one more than 0.1 below it is not
     module, history, weights = _run_monitored([0.1, 0.9, 0.5, 0.75], 7, 2, tolerance=0.1)
     assert history[-1, "kept_epoch"] == 4
-    torch.testing.assert_close(module.a.weight, weights[3])
+    torch.testing.assert_close(module.a.weight, weights[4])
 
 
 def test_a_monitored_stage_whose_last_reading_is_best_keeps_its_last_weights():
     module, history, weights = _run_monitored([0.1, 0.2, 0.3], epochs=6, every=2)
     assert history[-1, "kept_epoch"] == 6
     torch.testing.assert_close(module.a.weight, weights[-1])
+
+
+def test_a_monitored_stage_read_from_its_start_may_end_where_it_began():
+    # read before epoch 1 (0.9), then after epochs 2, 4 and 5; the start is the best
+    module, history, weights = _run_monitored([0.9, 0.1, 0.5, 0.3], 5, 2, start=True)
+    assert history[0, "monitor_start"] == 0.9
+    assert [row.get("monitor") for row in history] == [None, 0.1, None, 0.5, 0.3]
+    assert history[-1, "kept_epoch"] == 0
+    torch.testing.assert_close(module.a.weight, weights[0])
+    assert not torch.equal(weights[0], weights[5])
+    # a later reading as good as the start's does not replace it (the earliest best is kept)
+    module, history, weights = _run_monitored([0.9, 0.9, 0.1, 0.1], 5, 2, start=True)
+    assert history[-1, "kept_epoch"] == 0
 
 
 def test_a_stage_stopped_on_a_plateau_reads_its_monitor_at_the_stop():
