@@ -30,7 +30,7 @@ STABILITY_RUNS = 4
 STABILITY_TOLERANCE = 0.1
 #: ... and the stage is read before its first epoch too (it may end with the pre-trained
 #: weights).
-STABILITY_FROM_START = False
+STABILITY_FROM_START = True
 
 
 class _CRRCNetwork(nn.Module):
