@@ -124,14 +124,19 @@ def test_stability_selection_keeps_the_last_epoch_unless_clearly_less_stable(two
     read = [i + 1 for i, row in enumerate(train) if "monitor" in row]
     assert read == [STABILITY_EVERY, 2 * STABILITY_EVERY, 12]  # every 5 epochs and the last
     scores = [row["monitor"] for row in train if "monitor" in row]
+    # ... and before the first epoch (the pre-trained weights, epoch 0)
+    epochs, scores = [0, *read], [train[0]["monitor_start"], *scores]
     kept = train[-1]["kept_epoch"]
     clearly_worse = scores[-1] < max(scores) - STABILITY_TOLERANCE
-    assert kept == (read[int(np.argmax(scores))] if clearly_worse else 12)
+    assert kept == (epochs[int(np.argmax(scores))] if clearly_worse else 12)
     # The readings draw no random numbers of training's: the kept weights are those of a
-    # fit that stops at that epoch, and so are the labels.
-    stopped = small_crrc(epoch_selection="last", **{**params, "max_epochs": kept}).fit(views)
-    np.testing.assert_array_equal(est.labels_, stopped.labels_)
-    np.testing.assert_allclose(est.transform(views), stopped.transform(views), rtol=1e-5)
+    # fit that stops at that epoch, and so are the labels (epoch 0, the pre-trained
+    # weights, has no such fit: the engine's tests cover it).
+    if kept > 0:
+        stopped = small_crrc(epoch_selection="last", **{**params, "max_epochs": kept})
+        stopped.fit(views)
+        np.testing.assert_array_equal(est.labels_, stopped.labels_)
+        np.testing.assert_allclose(est.transform(views), stopped.transform(views), rtol=1e-5)
     # "last" (the paper) reads nothing; "stability" is the default
     last = small_crrc(epoch_selection="last", **params).fit(views)
     assert all("monitor" not in row for row in last.history_)
