@@ -55,17 +55,18 @@ class AutoencoderClustering(BaseMultiViewClustering):
         )
 
     def _stages_after_pretraining(self, module, data, seed) -> list[tuple]:
-        """``(name, epochs, loss, on_begin)`` of each stage after pre-training, optionally
-        followed by a label-free ``monitor`` (:class:`~skmvc._engine.Stage`)."""
+        """``(name, epochs, loss, options)`` of each stage after pre-training; ``options``
+        holds the stage's other :class:`~skmvc._engine.Stage` fields by name (``on_begin``,
+        a label-free ``monitor`` and its settings)."""
         raise NotImplementedError
 
     def _stages(self, module, data, seed):
         shared = {"adam": build_optimizer(torch.optim.Adam, module.parameters(), lr=self.lr)}
         later = self._stages_after_pretraining(module, data, seed)
         return [
-            Stage(name, epochs, (Step(partial(loss, module), ("adam",)),), shared, *rest)
-            for name, epochs, loss, *rest in [
-                ("pretrain", self.pretrain_epochs, self._reconstruction, None),
+            Stage(name, epochs, (Step(partial(loss, module), ("adam",)),), shared, **options)
+            for name, epochs, loss, options in [
+                ("pretrain", self.pretrain_epochs, self._reconstruction, {}),
                 *later,
             ]
         ]

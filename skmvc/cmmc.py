@@ -294,12 +294,12 @@ cluster_centers_, view_patterns_, pattern_centers_
     def _stages_after_pretraining(self, module, data, seed):
         set_pseudo_labels = partial(self._set_pseudo_labels, module, data, seed)
         return [
-            ("contrastive", self.max_epochs, self._objective, None),
+            ("contrastive", self.max_epochs, self._objective, {}),
             (
                 "finetune",
                 self.finetune_epochs,
                 self._finetune_loss,
-                set_pseudo_labels if self.finetune_epochs else None,
+                {"on_begin": set_pseudo_labels if self.finetune_epochs else None},
             ),
         ]
 

@@ -323,18 +323,19 @@ view_patterns_, pattern_centers_
 
     def _stages_after_pretraining(self, module, data, seed):
         if self.epoch_selection == "last":
-            return [("train", self.max_epochs, self._objective, None)]
+            return [("train", self.max_epochs, self._objective, {})]
         monitor = partial(self._stability, module, data, seed)
         return [
             (
                 "train",
                 self.max_epochs,
                 self._objective,
-                None,
-                monitor,
-                STABILITY_EVERY,
-                STABILITY_TOLERANCE,
-                STABILITY_FROM_START,
+                {
+                    "monitor": monitor,
+                    "monitor_every": STABILITY_EVERY,
+                    "monitor_tolerance": STABILITY_TOLERANCE,
+                    "monitor_start": STABILITY_FROM_START,
+                },
             )
         ]
 

@@ -277,7 +277,7 @@ cluster_centers_, view_patterns_, pattern_centers_
         }
 
     def _stages_after_pretraining(self, module, data, seed):
-        return [("train", self.max_epochs, self._objective, None)]
+        return [("train", self.max_epochs, self._objective, {})]
 
     _extra_fitted_attributes = ("view_weights_",)
 
