@@ -218,12 +218,12 @@ def report(path: Path, profile: str) -> int:
     }
     if settings:
         levels["settings (lr)"] = {c: np.mean(pooled[c]) for c in CRITERIA}
-    if profile == "quick":  # the figure on the benchmarks page
-        _figure(levels, HERE.parent / "docs" / "selection_regret.png")
+    name = "selection_regret.png" if profile == "quick" else f"selection_regret_{profile}.png"
+    _figure(levels, HERE.parent / "docs" / name, profile)  # the figures on the benchmarks page
     return 0
 
 
-def _figure(levels: dict, out: Path) -> None:
+def _figure(levels: dict, out: Path, profile: str) -> None:
     """Mean regret of each criterion at each level, with the targets."""
     import matplotlib
 
@@ -239,7 +239,7 @@ def _figure(levels: dict, out: Path) -> None:
     ax.axhline(0.02, color="k", lw=0.8, ls="--", label="target 0.02 (restarts, settings)")
     ax.axhline(0.05, color="k", lw=0.8, ls=":", label="target 0.05 (methods)")
     ax.set_ylabel("mean regret (ACC)")
-    ax.set_title("Label-free selection: regret of each criterion")
+    ax.set_title(f"Label-free selection: regret of each criterion ({profile} schedules)")
     ax.legend(fontsize=7, ncols=2, loc="upper left")
     fig.tight_layout()
     fig.savefig(out, dpi=100)
