@@ -69,7 +69,7 @@ for method, candidates in settings.items():
         model.fit(views)
         key = f"{method} {name}"
         silhouettes[key] = input_silhouette_score(model, views)
-        accuracy[key] = clustering_accuracy(y, model.predict(views))
+        accuracy[key] = clustering_accuracy(y, model.labels_)  # the fit's own labels
     best = max(candidates, key=lambda name: silhouettes[f"{method} {name}"])
     chosen[f"{method} {best}"] = candidates[best]
     print(f"{method}: chooses {best}")

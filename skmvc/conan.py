@@ -198,10 +198,10 @@ class CONANClustering(BaseMultiViewClustering):
         training loss (the paper's rule); ``"silhouette"`` the best silhouette averaged
         over every restart's embedding (:func:`skmvc.metrics.pooled_silhouette_scores`).
         ``selection_scores_`` records each restart's score. **Departure from the paper**:
-        among 5 restarts with the default schedules (CONAN, CRRC, EAMC on six
-        development sets) the restart chosen by agreement was 0.016 ACC below the best
-        one on average, the lowest-loss one 0.044 below; agreement was better on five
-        sets of six (``docs/benchmarks.md``, "Choosing without labels").
+        among 5 restarts with the default schedules (all five methods, on three to six
+        small development sets each) the restart chosen by agreement was 0.018 ACC below
+        the best one on average, the lowest-loss one 0.039 below (``docs/benchmarks.md``,
+        "Choosing without labels").
     assign_labels : {"head", "kmeans", "auto"}, default="auto"
         How samples are assigned to clusters after training: ``"head"`` by the method's
         clustering head (the paper); ``"kmeans"`` by k-means (10 initialisations) on the

@@ -322,22 +322,15 @@ view_patterns_, pattern_centers_
         }
 
     def _stages_after_pretraining(self, module, data, seed):
-        if self.epoch_selection == "last":
-            return [("train", self.max_epochs, self._objective, {})]
-        monitor = partial(self._stability, module, data, seed)
-        return [
-            (
-                "train",
-                self.max_epochs,
-                self._objective,
-                {
-                    "monitor": monitor,
-                    "monitor_every": STABILITY_EVERY,
-                    "monitor_tolerance": STABILITY_TOLERANCE,
-                    "monitor_start": STABILITY_FROM_START,
-                },
-            )
-        ]
+        options = {}
+        if self.epoch_selection == "stability":
+            options = {
+                "monitor": partial(self._stability, module, data, seed),
+                "monitor_every": STABILITY_EVERY,
+                "monitor_tolerance": STABILITY_TOLERANCE,
+                "monitor_start": STABILITY_FROM_START,
+            }
+        return [("train", self.max_epochs, self._objective, options)]
 
     def _stability(self, module, data, seed):
         """:func:`~skmvc.metrics.kmeans_stability` of the normalised H of at most
