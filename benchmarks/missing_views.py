@@ -36,6 +36,7 @@ from sklearn.pipeline import make_pipeline  # noqa: E402
 from sklearn.preprocessing import MinMaxScaler  # noqa: E402
 
 from skmvc._benchmark import METHODS, append_row, code_version, load_dataset, read_rows  # noqa: E402
+from skmvc._cli import parse_sets  # noqa: E402
 from skmvc.datasets import make_missing_views  # noqa: E402
 from skmvc.metrics import clustering_accuracy  # noqa: E402
 from skmvc.preprocessing import ViewConcatenator, ViewTransformer  # noqa: E402
@@ -46,7 +47,7 @@ RATES = [0.0, 0.1, 0.3, 0.5, 0.7]
 MAX_SAMPLES = 10_000
 
 
-def fit_one(method, views, y, seed):
+def fit_one(method, views, y, seed, params=None):
     k = len(np.unique(y))
     if method == "kmeans":
         pipe = make_pipeline(
@@ -55,10 +56,10 @@ def fit_one(method, views, y, seed):
         return pipe.fit(views).predict(views)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        return METHODS[method](k, random_state=seed).fit(views).labels_
+        return METHODS[method](k, random_state=seed, **(params or {})).fit(views).labels_
 
 
-def run(datasets, methods, rates, seeds, data_dir, results, threads, tag):
+def run(datasets, methods, rates, seeds, data_dir, results, threads, tag, sets=()):
     torch.set_num_threads(threads)
     commit = code_version()
     done = {
@@ -76,7 +77,7 @@ def run(datasets, methods, rates, seeds, data_dir, results, threads, tag):
                     if (tag, name, method, rate, seed) in done:
                         continue
                     start = time.perf_counter()
-                    labels = fit_one(method, scaled, y, seed)
+                    labels = fit_one(method, scaled, y, seed, dict(sets))
                     row = {
                         "tag": tag,
                         "dataset": name,
@@ -87,6 +88,7 @@ def run(datasets, methods, rates, seeds, data_dir, results, threads, tag):
                         "nmi": float(normalized_mutual_info_score(y, labels)),
                         "fit_s": round(time.perf_counter() - start, 1),
                         "commit": commit,
+                        "set": sorted([key, repr(value)] for key, value in dict(sets).items()),
                     }
                     append_row(results, row)
                     print(
@@ -153,6 +155,13 @@ def main(argv=None):
     parser.add_argument(
         "--tag", default="default", help="names this configuration's rows (default: defaults)"
     )
+    parser.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="a parameter for every method but k-means (e.g. assign_labels=auto); use with --tag",
+    )
     parser.add_argument("--report", action="store_true")
     parser.add_argument("--figure", type=Path, default=HERE.parent / "docs" / "missing_views.png")
     args = parser.parse_args(argv)
@@ -168,6 +177,7 @@ def main(argv=None):
         args.results,
         args.threads,
         args.tag,
+        parse_sets(args.set),
     )
 
 
