@@ -60,11 +60,11 @@ PROFILES = {
         "quick": dict(max_epochs=10, batch_size=128),
     },
     "cmmc": {
-        "paper": dict(pretrain_epochs=200, max_epochs=50, finetune_epochs=30),
+        "paper": dict(pretrain_epochs=200, max_epochs=50, finetune_epochs=30, batch_size=256),
         "quick": dict(pretrain_epochs=10, max_epochs=10, finetune_epochs=5),
     },
     "crrc": {
-        "paper": dict(pretrain_epochs=200, max_epochs=50, epoch_selection="last"),
+        "paper": dict(pretrain_epochs=200, max_epochs=50, batch_size=256, epoch_selection="last"),
         "quick": dict(pretrain_epochs=10, max_epochs=10),
     },
     "eamc": {
@@ -73,7 +73,7 @@ PROFILES = {
         "quick": dict(max_epochs=20),
     },
     "rav": {
-        "paper": dict(pretrain_epochs=200, max_epochs=50),
+        "paper": dict(pretrain_epochs=200, max_epochs=50, batch_size=256),
         "quick": dict(pretrain_epochs=10, max_epochs=10),
     },
 }

@@ -66,13 +66,20 @@ from .multiview import (
 from .nn import init_weights
 from .nn.heads import student_t_assignments
 
-__all__ = ["BaseMultiViewClustering", "OptimizerSpec", "Stage", "Step"]
+__all__ = ["BaseMultiViewClustering", "OptimizerSpec", "Stage", "Step", "resolve_batch_size"]
 
 _ESTIMATORS: dict[str, type] = {}
 _FORMAT = "skmvc-model"
 _FORMAT_VERSION = 2
 #: A partition with one cluster holding at least this share of the samples has collapsed.
 COLLAPSE_SHARE = 0.95
+#: ``batch_size="auto"``: batches of ``AUTO_BATCH_SIZE`` samples, or of
+#: ``AUTO_SMALL_BATCH_SIZE`` when the data hold fewer than ``AUTO_MIN_BATCHES`` batches of
+#: ``AUTO_BATCH_SIZE`` (fewer than 1 024 samples), so that a small set still gets several
+#: optimiser steps an epoch (docs/benchmarks.md, "CRRC: batches on small sets").
+AUTO_BATCH_SIZE = 256
+AUTO_SMALL_BATCH_SIZE = 64
+AUTO_MIN_BATCHES = 4
 
 
 @dataclass
@@ -144,7 +151,7 @@ def _fit_one(
     data = ViewData(views, device, estimator.views_on_device, observed=shared.observed)
     trainer = Trainer(
         module,
-        batch_size=estimator.batch_size,
+        batch_size=estimator._batch_size(data),
         device=device,
         generator=generator,
         verbose=estimator.verbose,
@@ -157,7 +164,7 @@ def _fit_one(
             trainer.run_stage(stage, data)
         module.eval()
         extras = estimator._fitted_extras(module, data, seed)  # may fix eval-mode state first
-        loss = mean_objective(estimator._objective, module, data, estimator.batch_size)
+        loss = mean_objective(estimator._objective, module, data, estimator._batch_size(data))
         if not np.isfinite(loss):
             raise DivergenceError(
                 f"{type(estimator).__name__} ended with a non-finite training loss "
@@ -178,7 +185,9 @@ def _fit_one(
             labels[rows] = proba.argmax(axis=1)  # every pattern of the fit has its centres
         embedding = None
         if estimator.selection == "silhouette" and estimator.n_init > 1:
-            embedding = apply_module(estimator._embedding, module, data, estimator.batch_size)
+            embedding = apply_module(
+                estimator._embedding, module, data, estimator._batch_size(data)
+            )
     except DivergenceError as exc:
         return _Run(None, None, float("nan"), {}, error=exc)
     return _Run(
@@ -258,7 +267,9 @@ def training_embedding(estimator, module, data: ViewData, seed: int, max_samples
     rows = complete_rows(data, estimator.n_clusters)
     if rows is not None or len(data) > max_samples:
         rows = _subsample(np.arange(len(data)) if rows is None else rows, max_samples, seed)
-    return apply_module(estimator._embedding, module, data, estimator.batch_size, order=rows)
+    return apply_module(
+        estimator._embedding, module, data, estimator._batch_size(data), order=rows
+    )
 
 
 def embedding_centers(estimator, module, data: ViewData, seed: int, *, l2_normalise=False):
@@ -299,7 +310,9 @@ def pattern_centers(estimator, module, data: ViewData, labels: np.ndarray, seed:
     centers = []
     for pattern in patterns:
         seen = data.with_observed(np.broadcast_to(pattern, observed.shape))
-        z = apply_module(estimator._embedding, module, seen, estimator.batch_size, order=rows)
+        z = apply_module(
+            estimator._embedding, module, seen, estimator._batch_size(seen), order=rows
+        )
         with np.errstate(invalid="ignore", divide="ignore"):
             centers.append(onehot.T @ z.reshape(len(z), -1).astype(np.float64) / counts)
     return patterns, np.stack(centers).astype(np.float32)
@@ -326,7 +339,7 @@ def pattern_assignments(estimator, module, data: ViewData, patterns, centers):
     unseen = len(incomplete) - len(rows)
     if not len(rows):
         return rows, empty, unseen
-    z = apply_module(estimator._embedding, module, data, estimator.batch_size, order=rows)
+    z = apply_module(estimator._embedding, module, data, estimator._batch_size(data), order=rows)
     z = torch.as_tensor(z.reshape(len(z), -1))
     proba = np.zeros((len(rows), estimator.n_clusters))
     for i in np.unique(which):
@@ -356,6 +369,23 @@ def init_children(module, generator, *, keep=(), scheme="default", gain=1.0):
         if name not in keep:
             init_weights(part, generator, scheme, gain)
     return module
+
+
+def resolve_batch_size(batch_size, n_samples: int) -> int:
+    """Samples per batch for data of ``n_samples`` samples: ``batch_size`` itself, or what
+    the ``"auto"`` rule gives (:data:`AUTO_BATCH_SIZE`, or :data:`AUTO_SMALL_BATCH_SIZE`
+    below ``AUTO_MIN_BATCHES * AUTO_BATCH_SIZE`` samples).
+
+    >>> [resolve_batch_size("auto", n) for n in (500, 1023, 1024, 5000)]
+    [64, 64, 256, 256]
+    >>> resolve_batch_size(32, 10)
+    32
+    """
+    if batch_size != "auto":
+        return int(batch_size)
+    if n_samples < AUTO_MIN_BATCHES * AUTO_BATCH_SIZE:
+        return AUTO_SMALL_BATCH_SIZE
+    return AUTO_BATCH_SIZE
 
 
 @torch.no_grad()
@@ -430,7 +460,7 @@ class BaseMultiViewClustering(ClusterMixin, TransformerMixin, BaseEstimator):
     _parameter_constraints: dict = {
         "n_clusters": [Interval(Integral, 1, None, closed="left")],
         "max_epochs": [Interval(Integral, 1, None, closed="left")],
-        "batch_size": [Interval(Integral, 2, None, closed="left")],
+        "batch_size": [Interval(Integral, 2, None, closed="left"), StrOptions({"auto"})],
         "lr": [Interval(Real, 0, None, closed="neither")],
         "device": [str, torch.device],
         "random_state": ["random_state"],
@@ -726,7 +756,11 @@ class BaseMultiViewClustering(ClusterMixin, TransformerMixin, BaseEstimator):
 
     # ------------------------------------------------------------------ inference
     def _apply(self, fn, data: ViewData) -> np.ndarray:
-        return apply_module(fn, self.module_, data, self.batch_size)
+        return apply_module(fn, self.module_, data, self._batch_size(data))
+
+    def _batch_size(self, data: ViewData) -> int:
+        """Samples per batch for ``data`` (:func:`resolve_batch_size`)."""
+        return resolve_batch_size(self.batch_size, len(data))
 
     def _data(self, X) -> ViewData:
         check_is_fitted(self)
@@ -754,7 +788,7 @@ class BaseMultiViewClustering(ClusterMixin, TransformerMixin, BaseEstimator):
         if centers is not None:
             c = torch.as_tensor(centers, device=data.device)
             fn = lambda m, batch: self._center_assignments(m, batch, c)  # noqa: E731
-        return apply_module(fn, module, data, self.batch_size, order=rows)
+        return apply_module(fn, module, data, self._batch_size(data), order=rows)
 
     def _module_labels(self, module, data: ViewData, centers=None, rows=None) -> np.ndarray:
         """Cluster labels of ``data`` (of its samples ``rows``, sorted, when given) under
@@ -872,7 +906,8 @@ class BaseMultiViewClustering(ClusterMixin, TransformerMixin, BaseEstimator):
         Batches are formed in an order that depends only on the samples' content, so the
         score does not depend on the order of the rows. Compare scores only between fits
         of one method with the same loss settings: a loss weight or a batch size changes
-        the scale of the loss.
+        the scale of the loss (with ``batch_size="auto"`` the batch size follows the number
+        of samples in X, so compare scores on the same X).
 
         Parameters
         ----------
@@ -883,7 +918,8 @@ class BaseMultiViewClustering(ClusterMixin, TransformerMixin, BaseEstimator):
         -------
         score : float
         """
-        return -mean_objective(self._objective, self.module_, self._data(X), self.batch_size)
+        data = self._data(X)
+        return -mean_objective(self._objective, self.module_, data, self._batch_size(data))
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

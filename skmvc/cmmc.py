@@ -112,8 +112,11 @@ class CMMCClustering(AutoencoderClustering):
         Contrastive-learning epochs E_c (paper: BDGP 10, MNIST-USPS 50, Fashion 100).
     finetune_epochs : int, default=30
         Fine-tuning epochs E_f (paper: 30). 0 skips the pseudo-label stage.
-    batch_size : int, default=256
-        Mini-batch size (paper).
+    batch_size : int or "auto", default=256
+        Samples per mini-batch (paper). ``"auto"``, CRRC's default, takes 64 when the
+        training set has fewer than 1 024 samples, else 256
+        (:func:`skmvc.base.resolve_batch_size`); for this method it is measured on two small
+        sets only (docs/benchmarks.md, "Batches on small sets").
     lr : float, default=3e-4
         Adam learning rate; one optimiser for all three stages (paper).
     feature_temperature : float, default=0.5
@@ -306,10 +309,10 @@ cluster_centers_, view_patterns_, pattern_centers_
 
     def _set_pseudo_labels(self, module, data, seed):
         """Eqs. 11–13: k-means on [h^1;…;h^M] normalised, matched per view."""
-        features = apply_module(self._embedding, module, data, self.batch_size)
+        features = apply_module(self._embedding, module, data, self._batch_size(data))
         km = KMeans(self.n_clusters, n_init=KMEANS_N_INIT, random_state=seed)
         pseudo = km.fit_predict(features.astype(np.float64))
-        predicted = apply_module(self._view_predictions, module, data, self.batch_size)
+        predicted = apply_module(self._view_predictions, module, data, self._batch_size(data))
         predicted = predicted.astype(np.int64)
         observed = None if data.observed is None else data.observed.cpu().numpy()
         matched = np.zeros_like(predicted)  # a missing view's entry is never read

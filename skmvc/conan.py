@@ -100,9 +100,10 @@ class CONANClustering(BaseMultiViewClustering):
         Number of clusters K.
     max_epochs : int, default=100
         Training epochs (paper: 100).
-    batch_size : int, default=128
+    batch_size : int or "auto", default=128
         Mini-batch size (paper: 128; the authors' code used 100). A last batch of one sample
-        is dropped each epoch.
+        is dropped each epoch. ``"auto"`` takes 64 below 1 024 samples, else 256
+        (:func:`skmvc.base.resolve_batch_size`; CRRC's default, not measured for CONAN).
     lr : float, default=1e-3
         Adam learning rate (paper).
     lr_schedule : {"cosine", "constant"}, default="cosine"
@@ -459,7 +460,12 @@ class CONANClustering(BaseMultiViewClustering):
         """
         order = np.random.RandomState(seed).permutation(len(data))
         z = apply_module(
-            self._embedding, module, data, self.batch_size, batch_statistics=True, order=order
+            self._embedding,
+            module,
+            data,
+            self._batch_size(data),
+            batch_statistics=True,
+            order=order,
         )
         km = KMeans(self.n_clusters, random_state=seed).fit(z.astype(np.float64))
         module.dec.centroids.copy_(torch.as_tensor(km.cluster_centers_, dtype=torch.float32))

@@ -80,8 +80,9 @@ class EAMCClustering(BaseMultiViewClustering):
     max_epochs : int, default=100
         Training epochs. The authors' code ran 500; 100 is skmvc's default for cost (see
         ``docs/benchmarks.md``).
-    batch_size : int, default=100
-        Mini-batch size (paper).
+    batch_size : int or "auto", default=100
+        Mini-batch size (paper). ``"auto"`` takes 64 below 1 024 samples, else 256
+        (:func:`skmvc.base.resolve_batch_size`; CRRC's default, not measured for EAMC).
     lr : float, default=1e-5
         Adam learning rate of the encoders (authors' code; the paper text says 1e-3). The
         small rate keeps the encoders near their random He-normal initialisation (paper
@@ -351,7 +352,7 @@ cluster_centers_, view_patterns_, pattern_centers_
             ),
             module,
             data,
-            self.batch_size,
+            self._batch_size(data),
         )
         weights = torch.as_tensor(e.mean(axis=0))
         module.attention.freeze_weights(weights.to(module.attention.frozen_weights.device))

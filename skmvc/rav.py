@@ -95,8 +95,11 @@ class RAVClustering(AutoencoderClustering):
         Autoencoder pre-training epochs (as MFLVC, the authors' base code).
     max_epochs : int, default=50
         Joint-training epochs (*assumption*: not stated).
-    batch_size : int, default=256
-        Mini-batch size (summary).
+    batch_size : int or "auto", default=256
+        Samples per mini-batch (summary). ``"auto"``, CRRC's default, takes 64 when the
+        training set has fewer than 1 024 samples, else 256
+        (:func:`skmvc.base.resolve_batch_size`); for this method it is measured on two small
+        sets only (docs/benchmarks.md, "Batches on small sets").
     lr : float, default=3e-4
         Adam learning rate, one optimiser for both stages (summary).
     label_weight : float, default=1.0
@@ -292,7 +295,7 @@ cluster_centers_, view_patterns_, pattern_centers_
             )[None].expand(len(batch.index), -1, -1),
             module,
             data,
-            self.batch_size,
+            self._batch_size(data),
         )
         return {"view_weights_": weights.mean(axis=0)}
 

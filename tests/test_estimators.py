@@ -266,3 +266,14 @@ def test_loss_and_score_do_not_depend_on_the_order_of_the_rows(name):
     est = ESTIMATORS[name](batch_size=16).fit(shuffled)
     assert est.score(views) == pytest.approx(est.score(shuffled), rel=1e-5)
     assert est.loss_ == pytest.approx(-est.score(views), rel=1e-5)
+
+
+def test_auto_batch_size_trains_a_small_set_in_small_batches(name):
+    from skmvc.base import AUTO_SMALL_BATCH_SIZE
+    from skmvc.datasets import make_multiview_blobs
+
+    views, _ = make_multiview_blobs(150, 3, view_features=(6, 4), random_state=0)
+    est = ESTIMATORS[name](batch_size="auto").fit(views)
+    sizes = [b["train_batch_size"] for row in est.history_ for b in row["batches"]]
+    assert max(sizes) == AUTO_SMALL_BATCH_SIZE  # 150 samples: batches of 64, 64 and 22
+    assert sorted(set(sizes)) == [22, 64]

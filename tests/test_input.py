@@ -183,6 +183,7 @@ def test_unavailable_cuda_is_a_clear_error(two_views, monkeypatch):
     [
         ("n_clusters", 0, "'n_clusters' parameter"),
         ("batch_size", 1, "'batch_size' parameter"),
+        ("batch_size", "large", "'batch_size' parameter"),
         ("lr", -1.0, "'lr' parameter"),
         ("n_init", 0, "'n_init' parameter"),
         ("contrast", "byol", "'contrast' parameter"),
