@@ -76,7 +76,7 @@ COLLAPSE_SHARE = 0.95
 #: ``batch_size="auto"``: batches of ``AUTO_BATCH_SIZE`` samples, or of
 #: ``AUTO_SMALL_BATCH_SIZE`` when the data hold fewer than ``AUTO_MIN_BATCHES`` batches of
 #: ``AUTO_BATCH_SIZE`` (fewer than 1 024 samples), so that a small set still gets several
-#: optimiser steps an epoch (docs/benchmarks.md, "CRRC: batches on small sets").
+#: optimiser steps an epoch (docs/benchmarks.md, "Batches on small sets").
 AUTO_BATCH_SIZE = 256
 AUTO_SMALL_BATCH_SIZE = 64
 AUTO_MIN_BATCHES = 4
