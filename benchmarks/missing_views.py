@@ -59,9 +59,11 @@ def fit_one(method, views, y, seed, params=None):
         return METHODS[method](k, random_state=seed, **(params or {})).fit(views).labels_
 
 
-def run(datasets, methods, rates, seeds, data_dir, results, threads, tag, sets=()):
+def run(datasets, methods, rates, seeds, data_dir, results, threads, tag, params=None):
     torch.set_num_threads(threads)
     commit = code_version()
+    params = dict(params or {})
+    recorded = sorted([key, repr(value)] for key, value in params.items())
     done = {
         (r["tag"], r["dataset"], r["method"], r["rate"], r["seed"]) for r in read_rows(results)
     }
@@ -77,7 +79,7 @@ def run(datasets, methods, rates, seeds, data_dir, results, threads, tag, sets=(
                     if (tag, name, method, rate, seed) in done:
                         continue
                     start = time.perf_counter()
-                    labels = fit_one(method, scaled, y, seed, dict(sets))
+                    labels = fit_one(method, scaled, y, seed, params)
                     row = {
                         "tag": tag,
                         "dataset": name,
@@ -88,7 +90,7 @@ def run(datasets, methods, rates, seeds, data_dir, results, threads, tag, sets=(
                         "nmi": float(normalized_mutual_info_score(y, labels)),
                         "fit_s": round(time.perf_counter() - start, 1),
                         "commit": commit,
-                        "set": sorted([key, repr(value)] for key, value in dict(sets).items()),
+                        "set": recorded,
                     }
                     append_row(results, row)
                     print(
