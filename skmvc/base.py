@@ -176,6 +176,12 @@ def _fit_one(
         complete = complete_rows(data, estimator.n_clusters)
         if complete is None:
             labels = estimator._module_labels(module, data, centers)
+            collapse = collapse_message(labels, estimator.n_clusters)
+            if collapse is not None and centers is None and estimator._kmeans_if_collapsed():
+                centers = embedding_centers(estimator, module, data, seed)
+                extras["cluster_centers_"] = centers
+                labels = estimator._module_labels(module, data, centers)
+                collapse = collapse_message(labels, estimator.n_clusters)
         else:  # the others are assigned by their pattern's centres, not the method's rule
             labels = np.empty(len(data), dtype=np.int64)
             labels[complete] = estimator._module_labels(module, data, centers, rows=complete)
@@ -183,6 +189,7 @@ def _fit_one(
             extras["view_patterns_"], extras["pattern_centers_"] = found
             rows, proba, _ = pattern_assignments(estimator, module, data, *found)
             labels[rows] = proba.argmax(axis=1)  # every pattern of the fit has its centres
+            collapse = collapse_message(labels, estimator.n_clusters)
         embedding = None
         if estimator.selection == "silhouette" and estimator.n_init > 1:
             embedding = apply_module(
@@ -196,7 +203,7 @@ def _fit_one(
         loss,
         extras,
         labels=labels,
-        collapse=collapse_message(labels, estimator.n_clusters),
+        collapse=collapse,
         embedding=embedding,
     )
 
@@ -776,6 +783,12 @@ class BaseMultiViewClustering(ClusterMixin, TransformerMixin, BaseEstimator):
             return data.observed is not None and not bool(data.observed.all())
         return rule == "kmeans"
 
+    def _kmeans_if_collapsed(self) -> bool:
+        """Whether a fit on complete data whose head's partition collapsed
+        (:func:`collapse_message`: empty clusters, or one cluster with nearly every sample)
+        labels by k-means on the embedding instead: ``assign_labels="auto"``."""
+        return getattr(self, "assign_labels", "head") == "auto"
+
     def _center_assignments(self, module, batch, centers: torch.Tensor) -> torch.Tensor:
         """Student-t soft assignments (DEC's kernel, one degree of freedom) of the batch's
         embedding to ``centers``; their argmax is the nearest centre."""
@@ -797,8 +810,8 @@ class BaseMultiViewClustering(ClusterMixin, TransformerMixin, BaseEstimator):
         return self._assignments(module, data, centers, rows).argmax(axis=1).astype(np.int64)
 
     def _fitted_centers(self):
-        """The k-means centres when the fit labelled by them (see :meth:`_assigns_by_kmeans`),
-        else None (the head's labels)."""
+        """The k-means centres when the fit labelled by them (see :meth:`_assigns_by_kmeans`
+        and :meth:`_kmeans_if_collapsed`), else None (the head's labels)."""
         if getattr(self, "assign_labels", "head") == "head":
             return None
         return getattr(self, "cluster_centers_", None)

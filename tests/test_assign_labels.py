@@ -1,13 +1,18 @@
 """``assign_labels``: the clustering head (the papers), k-means on the learned embedding, or
-``"auto"`` (the head on complete data, k-means when samples miss views)."""
+``"auto"`` (the head on complete data unless its partition collapsed, k-means when samples
+miss views)."""
+
+import warnings
 
 import numpy as np
 import pytest
+import torch
 from conftest import ESTIMATORS
 from sklearn.cluster import KMeans
 
 from skmvc import BaseMultiViewClustering
 from skmvc.base import kmeans_centers
+from skmvc.exceptions import CollapseWarning
 
 #: The methods with a clustering head (CRRC always assigns by k-means on its embedding).
 HEADED = [name for name in ESTIMATORS if name != "CRRCClustering"]
@@ -86,11 +91,17 @@ def test_kmeans_fits_its_centres_on_a_subsample_beyond_the_limit(two_views, monk
 @pytest.mark.parametrize("name", HEADED)
 def test_auto_is_the_head_on_complete_data_and_kmeans_with_missing_views(name, two_views):
     X, _ = two_views
-    head = ESTIMATORS[name](assign_labels="head").fit(X)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", CollapseWarning)
+        head = ESTIMATORS[name](assign_labels="head").fit(X)
     auto = ESTIMATORS[name](assign_labels="auto").fit(X)
-    np.testing.assert_array_equal(auto.labels_, head.labels_)
-    assert not hasattr(auto, "cluster_centers_")
-    np.testing.assert_allclose(auto.predict_proba(X), head.predict_proba(X))
+    if head.init_collapsed_[0]:  # a collapsed head is relabelled (the test below)
+        kmeans = ESTIMATORS[name](assign_labels="kmeans").fit(X)
+        np.testing.assert_array_equal(auto.labels_, kmeans.labels_)
+    else:
+        np.testing.assert_array_equal(auto.labels_, head.labels_)
+        assert not hasattr(auto, "cluster_centers_")
+        np.testing.assert_allclose(auto.predict_proba(X), head.predict_proba(X))
 
     missing = [v.copy() for v in X]
     missing[1][:12] = np.nan  # 12 of 60 samples miss view 1
@@ -107,5 +118,33 @@ def test_auto_is_the_head_on_complete_data_and_kmeans_with_missing_views(name, t
     d = ((z[:, None, :] - auto.cluster_centers_[None]) ** 2).sum(axis=2)
     np.testing.assert_array_equal(auto.labels_[12:], d.argmin(axis=1))
     np.testing.assert_array_equal(auto.predict(missing), auto.labels_)
-    # A refit on complete data drops the centres again.
-    assert not hasattr(auto.fit(X), "cluster_centers_")
+    # A refit on complete data drops the centres again (unless its head collapses).
+    assert hasattr(auto.fit(X), "cluster_centers_") == bool(head.init_collapsed_[0])
+
+
+@pytest.mark.parametrize("name", HEADED)
+def test_auto_relabels_a_collapsed_head_by_kmeans(name, two_views, monkeypatch):
+    """On complete data "auto" keeps the head unless its partition collapsed; then the
+    labels are k-means's on the embedding, and predict follows the same centres."""
+    X, _ = two_views
+    factory = ESTIMATORS[name]
+
+    def one_cluster(self, module, batch):  # a head that puts every sample in cluster 0
+        p = torch.zeros(len(batch.views[0]), self.n_clusters)
+        p[:, 0] = 1.0
+        return p
+
+    monkeypatch.setattr(type(factory()), "_soft_assignments", one_cluster)
+    with pytest.warns(CollapseWarning, match="one cluster holds 100%"):
+        head = factory(assign_labels="head").fit(X)
+    assert not hasattr(head, "cluster_centers_")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", CollapseWarning)  # the k-means labels are healthy
+        auto = factory(assign_labels="auto").fit(X)
+    kmeans = factory(assign_labels="kmeans").fit(X)
+    np.testing.assert_array_equal(auto.cluster_centers_, kmeans.cluster_centers_)
+    np.testing.assert_array_equal(auto.labels_, kmeans.labels_)
+    assert len(np.unique(auto.labels_)) == 3
+    np.testing.assert_array_equal(auto.predict(X), auto.labels_)
+    np.testing.assert_array_equal(auto.predict_proba(X).argmax(axis=1), auto.labels_)
+    assert auto.init_collapsed_.tolist() == [False]
