@@ -73,7 +73,7 @@ PROFILES = {
         "quick": dict(max_epochs=20),
     },
     "rav": {
-        "paper": dict(pretrain_epochs=200, max_epochs=50, batch_size=256),
+        "paper": dict(pretrain_epochs=200, max_epochs=50, batch_size=256, assign_labels="head"),
         "quick": dict(pretrain_epochs=10, max_epochs=10),
     },
 }
