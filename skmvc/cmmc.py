@@ -115,8 +115,10 @@ class CMMCClustering(AutoencoderClustering):
     batch_size : int or "auto", default=256
         Samples per mini-batch (paper). ``"auto"``, CRRC's default, takes 64 when the
         training set has fewer than 1 024 samples, else 256
-        (:func:`skmvc.base.resolve_batch_size`); for this method it is measured on two small
-        sets only (docs/benchmarks.md, "Batches on small sets").
+        (:func:`skmvc.base.resolve_batch_size`); not CMMC's default: on four small development
+        sets (3 seeds) batches of 64 gained on MSRC-v1 (0.522 → 0.686) and COIL20-3V (0.839
+        → 0.966) but lost on Prokaryotic (0.514 → 0.466) and BBCSport (0.544 → 0.468,
+        below k-means' 0.474) (docs/benchmarks.md, "Batches on small sets").
     lr : float, default=3e-4
         Adam learning rate; one optimiser for all three stages (paper).
     feature_temperature : float, default=0.5
@@ -141,7 +143,9 @@ n_iter_no_change, selection, assign_labels, views_on_device
         As in :class:`skmvc.CONANClustering`, except that ``assign_labels`` defaults to
         ``"head"`` (the paper's rule), also with missing views: at missing rate 0.5 on
         MSRC-v1 and Prokaryotic (3 seeds), ``"auto"`` scored 0.468 and 0.419 ACC against the
-        head's 0.479 and 0.452 (docs/benchmarks.md, "Missing views").
+        head's 0.479 and 0.452 (docs/benchmarks.md, "Missing views"). Unlike ``"auto"``,
+        the head is kept where it collapses (ProteinFold; k-means on CMMC's embedding
+        there is not measured yet: docs/benchmarks.md, "A collapsed head").
 
     Attributes
     ----------

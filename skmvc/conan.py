@@ -103,7 +103,10 @@ class CONANClustering(BaseMultiViewClustering):
     batch_size : int or "auto", default=128
         Mini-batch size (paper: 128; the authors' code used 100). A last batch of one sample
         is dropped each epoch. ``"auto"`` takes 64 below 1 024 samples, else 256
-        (:func:`skmvc.base.resolve_batch_size`; CRRC's default, not measured for CONAN).
+        (:func:`skmvc.base.resolve_batch_size`; CRRC's default). Not CONAN's: on five small
+        development sets (3 seeds) batches of 64 were better on three (BBCSport, Prokaryotic,
+        ProteinFold) and worse on MSRC-v1 (0.644 → 0.560) and COIL20-3V
+        (docs/benchmarks.md, "Batches on small sets").
     lr : float, default=1e-3
         Adam learning rate (paper).
     lr_schedule : {"cosine", "constant"}, default="cosine"
@@ -210,10 +213,15 @@ class CONANClustering(BaseMultiViewClustering):
         100 000 when there are more; on the samples that have every view when some miss
         views), after which :meth:`predict` gives the nearest centre and
         :meth:`predict_proba` a Student-t kernel over the centres; ``"auto"`` the head
-        when every training sample has every view, else k-means (``cluster_centers_`` is
-        then set). Training is the same either way. The default ``"auto"`` is the paper's
-        head on complete data (k-means on the fused z gave the same ACC on 7 of 8
-        development sets and 0.023 less on Scene-15); with missing views the head spends
+        when every training sample has every view and the head's partition has not
+        collapsed (no empty cluster, no cluster with nearly every sample), else k-means
+        (``cluster_centers_`` is then set, and tells which rule labelled). Training is
+        the same either way. The default ``"auto"`` is the paper's head on healthy
+        complete-data fits (k-means on the fused z gave the same ACC on 7 of 8
+        development sets and 0.023 less on Scene-15). Where the head collapses, k-means
+        on the same z does much better: on 100Leaves (100 classes) the head left 10 of
+        100 clusters empty at 0.739 ACC, k-means on z gave 0.869 (3 seeds,
+        ``docs/benchmarks.md``, "A collapsed head"). With missing views the head spends
         clusters on patterns of missing views, and k-means on the complete samples does
         much better (Handwritten with half the samples missing views: see
         ``docs/benchmarks.md``, "Missing views").
@@ -255,7 +263,7 @@ class CONANClustering(BaseMultiViewClustering):
         The device the network lives on.
     cluster_centers_ : ndarray of shape (n_clusters, n_components)
         When the fit labelled by k-means (``assign_labels="kmeans"``, or ``"auto"`` with
-        samples missing views): the centres in the embedding.
+        samples missing views or a collapsed head): the centres in the embedding.
     view_patterns_ : ndarray of shape (n_patterns, n_views), dtype bool
         Only when some training samples missed views (and at least five per cluster had
         them all): each pattern of present views among them, True where present.
