@@ -85,8 +85,8 @@ class EAMCClustering(BaseMultiViewClustering):
         (:func:`skmvc.base.resolve_batch_size`; CRRC's default). Not EAMC's: on five small
         development sets (3 seeds) batches of 64 gained a little on three (MSRC-v1 0.667 →
         0.679, COIL20-3V 0.747 → 0.771, ProteinFold 0.231 → 0.259) and lost on BBCSport
-        (0.276 → 0.267), and ``"auto"`` would move EAMC's larger sets from its paper's 100 to 256, which is
-        not measured (docs/benchmarks.md, "Batches on small sets").
+        (0.276 → 0.267), and ``"auto"`` would move EAMC's larger sets from its paper's 100
+        to 256, which is not measured (docs/benchmarks.md, "Batches on small sets").
     lr : float, default=1e-5
         Adam learning rate of the encoders (authors' code; the paper text says 1e-3). The
         small rate keeps the encoders near their random He-normal initialisation (paper

@@ -138,8 +138,8 @@ n_iter_no_change, selection, assign_labels, views_on_device
         As in :class:`skmvc.CONANClustering`. ``assign_labels="auto"`` (the head, unless
         its partition collapsed or samples miss views; then k-means on the embedding) is
         a **departure from the paper** (the head, ``"head"``): on 100Leaves (100 classes)
-        RAV's head left 8 of 100 clusters empty and scored 0.344 and 0.362 ACC (seeds 0
-        and 1), k-means on the same networks' embedding 0.628 and 0.676
+        RAV's head left about 8 of 100 clusters empty and scored 0.371 ± 0.026 ACC (seeds
+        0–2), k-means on the same networks' embedding 0.665 ± 0.027
         (``benchmarks/assign_labels.py``; docs/benchmarks.md, "A collapsed head"). With
         missing views (rate 0.5, MSRC-v1 and Prokaryotic, 3 seeds) ``"auto"`` scored 0.552
         and 0.492 against the head's 0.554 and 0.497, within the spread over seeds
