@@ -1,5 +1,6 @@
 """What CMMC, CRRC and RAV share: per-view autoencoders pre-trained on reconstruction, then
-further stages, all with one Adam optimiser."""
+further stages, all with one Adam optimiser; and the reconstruction pre-training stage that
+CONAN and EAMC take as an option (:func:`reconstruction_pretraining`)."""
 
 from __future__ import annotations
 
@@ -9,12 +10,39 @@ from numbers import Integral
 import torch
 from sklearn.utils._param_validation import Interval
 
-from ._engine import Stage, Step, build_optimizer
+from ._engine import OptimizerSpec, Stage, Step, build_optimizer
 from .base import BaseMultiViewClustering, init_children
 from .losses import reconstruction_loss
 from .nn.missing import term_on_present
 
-__all__ = ["AutoencoderClustering"]
+__all__ = ["AutoencoderClustering", "reconstruction_pretraining", "reconstruction_terms"]
+
+
+def reconstruction_terms(batch, recons):
+    """Σ_v MSE(x^v, x̂^v), each view's over the samples that have it."""
+    return sum(
+        term_on_present(reconstruction_loss, batch.observed, v, x, r)
+        for v, (x, r) in enumerate(zip(batch.views, recons))
+    )
+
+
+def reconstruction_pretraining(encoders, decoders, epochs, lr, name="pretrain"):
+    """A stage that trains ``decoders[v](encoders[v](x^v))`` to reconstruct every view (its
+    own Adam at ``lr``), so that the encoders start the method's own stages from features
+    that keep the input's structure rather than from random ones."""
+
+    def loss(batch):
+        recons = [dec(enc(x)) for enc, dec, x in zip(encoders, decoders, batch.views)]
+        value = reconstruction_terms(batch, recons)
+        return {"loss": value, "reconstruction": value}
+
+    params = [*encoders.parameters(), *decoders.parameters()]
+    return Stage(
+        name,
+        epochs,
+        (Step(loss, ("pretrain",)),),
+        {"pretrain": OptimizerSpec(params, kwargs={"lr": lr})},
+    )
 
 
 class AutoencoderClustering(BaseMultiViewClustering):
@@ -43,16 +71,8 @@ class AutoencoderClustering(BaseMultiViewClustering):
     def _reconstruction(self, module, batch):
         """Mean squared reconstruction error, summed over views (pre-training loss)."""
         recons = [ae(x)[1] for ae, x in zip(module.autoencoders, batch.views)]
-        loss = self._reconstruction_terms(batch, recons)
+        loss = reconstruction_terms(batch, recons)
         return {"loss": loss, "reconstruction": loss}
-
-    @staticmethod
-    def _reconstruction_terms(batch, recons):
-        """Σ_v MSE(x^v, x̂^v), each view's over the samples that have it."""
-        return sum(
-            term_on_present(reconstruction_loss, batch.observed, v, x, r)
-            for v, (x, r) in enumerate(zip(batch.views, recons))
-        )
 
     def _stages_after_pretraining(self, module, data, seed) -> list[tuple]:
         """``(name, epochs, loss, options)`` of each stage after pre-training; ``options``

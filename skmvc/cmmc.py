@@ -15,7 +15,7 @@ from sklearn.metrics.cluster import contingency_matrix
 from sklearn.utils._param_validation import Interval, StrOptions
 from torch import nn
 
-from ._autoencoder import AutoencoderClustering
+from ._autoencoder import AutoencoderClustering, reconstruction_terms
 from .base import KMEANS_N_INIT, apply_module
 from .losses import cluster_contrast, cluster_entropy, nt_xent
 from .nn import MLP, build_autoencoders
@@ -266,7 +266,7 @@ cluster_centers_, view_patterns_, pattern_centers_
         """The contrastive-phase loss, Eq. 10: L_lc + L_fc + L_r."""
         observed = batch.observed  # pair terms over the samples that have both views
         _, recons, hs, qs = module(batch.views)
-        rec = self._reconstruction_terms(batch, recons)
+        rec = reconstruction_terms(batch, recons)
         pairs = list(combinations(range(len(hs)), 2))
         feature = partial(nt_xent, temperature=self.feature_temperature)
         label = partial(cluster_contrast, temperature=self.label_temperature)

@@ -12,17 +12,18 @@ from sklearn.cluster import KMeans
 from sklearn.utils._param_validation import Interval, StrOptions
 from torch import nn
 
+from ._autoencoder import reconstruction_pretraining, reconstruction_terms
 from ._engine import OptimizerSpec, Stage, Step
 from .base import BaseMultiViewClustering, apply_module, init_children
-from .losses import DDCLoss, dec_loss, nt_xent, reconstruction_loss, simsiam_loss
+from .losses import DDCLoss, dec_loss, nt_xent, simsiam_loss
 from .nn import (
-    MLP,
     ConcatMLPFusion,
     DDCHead,
     DECHead,
     MeanFusion,
     PredictionHead,
     ProjectionHead,
+    build_decoders,
     build_encoders,
     output_size,
 )
@@ -68,15 +69,7 @@ class _CONANNetwork(nn.Module):
         self.predictor = PredictionHead(projection_dim) if contrast == "simsiam" else None
         self.ddc = DDCHead(d, n_clusters, ddc_hidden) if clustering == "ddc" else None
         self.dec = DECHead(n_clusters, d) if clustering == "dec" else None
-        # The mirror of an MLP encoder (its hidden widths reversed), linear output.
-        self.decoders = (
-            nn.ModuleList(
-                MLP(width, [*encoder_layers[-2::-1], math.prod(shape)], activate_last=False)
-                for width, shape in zip(dims, view_shapes)
-            )
-            if reconstruct
-            else None
-        )
+        self.decoders = build_decoders(dims, encoder_layers, view_shapes) if reconstruct else None
 
     def forward(self, views, observed=None):
         hs = [encoder(x) for encoder, x in zip(self.encoders, views)]
@@ -306,6 +299,7 @@ class CONANClustering(BaseMultiViewClustering):
         "contrast_weight": [Interval(Real, 0, None, closed="left")],
         "temperature": [Interval(Real, 0, None, closed="neither")],
         "reconstruction_weight": [Interval(Real, 0, None, closed="left")],
+        "pretrain_epochs": [Interval(Integral, 0, None, closed="left")],
         "encoder_layers": ["array-like"],
         "encoder_factory": [callable, None],
         "projection_dim": [Interval(Integral, 1, None, closed="left")],
@@ -327,6 +321,7 @@ class CONANClustering(BaseMultiViewClustering):
         contrast_weight=0.01,
         temperature=0.1,
         reconstruction_weight=0.0,
+        pretrain_epochs=0,
         encoder_layers=(512, 512, 256),
         encoder_factory=None,
         projection_dim=100,
@@ -355,6 +350,7 @@ class CONANClustering(BaseMultiViewClustering):
         self.contrast_weight = contrast_weight
         self.temperature = temperature
         self.reconstruction_weight = reconstruction_weight
+        self.pretrain_epochs = pretrain_epochs
         self.encoder_layers = encoder_layers
         self.encoder_factory = encoder_factory
         self.projection_dim = projection_dim
@@ -383,7 +379,7 @@ class CONANClustering(BaseMultiViewClustering):
             self.ddc_hidden,
             self.contrast,
             self.clustering,
-            reconstruct=self.reconstruction_weight > 0,
+            reconstruct=self.reconstruction_weight > 0 or self.pretrain_epochs > 0,
             fusion=self.fusion,
         )
         # Xavier-normal, gain sqrt(2), zero biases (authors' code); a user's encoders are
@@ -420,11 +416,9 @@ class CONANClustering(BaseMultiViewClustering):
                     contrast = contrast + term_on_present(term, batch.observed, v, pz, ph)
             terms["contrast"] = contrast
             loss = loss + self.contrast_weight * contrast
-        if module.decoders is not None:
-            reconstruction = sum(
-                term_on_present(reconstruction_loss, batch.observed, v, x, decoder(h))
-                for v, (x, decoder, h) in enumerate(zip(batch.views, module.decoders, hs))
-            )
+        if self.reconstruction_weight > 0:
+            recons = [decoder(h) for decoder, h in zip(module.decoders, hs)]
+            reconstruction = reconstruction_terms(batch, recons)
             terms["reconstruction"] = reconstruction
             loss = loss + self.reconstruction_weight * reconstruction
         terms["loss"] = loss
@@ -443,7 +437,17 @@ class CONANClustering(BaseMultiViewClustering):
             def on_begin():
                 self._init_dec_centroids(module, data, seed)
 
+        pretraining = (
+            [
+                reconstruction_pretraining(
+                    module.encoders, module.decoders, self.pretrain_epochs, self.lr
+                )
+            ]
+            if self.pretrain_epochs > 0
+            else []
+        )
         return [
+            *pretraining,
             Stage(
                 name="train",
                 epochs=self.max_epochs,
@@ -454,7 +458,7 @@ class CONANClustering(BaseMultiViewClustering):
                     )
                 },
                 on_begin=on_begin,
-            )
+            ),
         ]
 
     @torch.no_grad()

@@ -12,7 +12,7 @@ from sklearn.preprocessing import normalize
 from sklearn.utils._param_validation import Interval, StrOptions
 from torch import nn
 
-from ._autoencoder import AutoencoderClustering
+from ._autoencoder import AutoencoderClustering, reconstruction_terms
 from .base import apply_module, embedding_centers, training_embedding
 from .losses import info_nce
 from .metrics import kmeans_stability
@@ -318,7 +318,7 @@ view_patterns_, pattern_centers_
         ``view_contrast_weight · Σ_v InfoNCE(H → R^v)``."""
         observed = batch.observed
         recons, h, rs, recalibrated = module(batch.views, observed)
-        rec = self._reconstruction_terms(batch, recons)
+        rec = reconstruction_terms(batch, recons)
         nce = partial(info_nce, temperature=self.temperature)  # over the samples with view v
         contrast = sum(
             term_on_present(nce, observed, v, h, r, min_rows=2) for v, r in enumerate(recalibrated)

@@ -10,6 +10,7 @@ import torch
 from sklearn.utils._param_validation import Interval, StrOptions
 from torch import nn
 
+from ._autoencoder import reconstruction_pretraining
 from ._engine import OptimizerSpec, Stage, Step
 from .base import BaseMultiViewClustering, apply_module, init_children
 from .losses import DDCLoss, discriminator_loss, generator_loss, kernel_alignment_loss
@@ -18,6 +19,7 @@ from .nn import (
     DDCHead,
     Discriminator,
     ModalityAttention,
+    build_decoders,
     build_encoders,
     output_size,
 )
@@ -30,7 +32,14 @@ class _EAMCNetwork(nn.Module):
     """Encoders E_v, modality attention, V−1 discriminators (view 1 the anchor), DDC head."""
 
     def __init__(
-        self, view_shapes, n_clusters, encoder_layers, encoder_factory, temperature, ddc_hidden
+        self,
+        view_shapes,
+        n_clusters,
+        encoder_layers,
+        encoder_factory,
+        temperature,
+        ddc_hidden,
+        reconstruct=False,
     ):
         super().__init__()
         self.encoders = build_encoders(
@@ -49,6 +58,9 @@ class _EAMCNetwork(nn.Module):
         self.attention = ModalityAttention(len(view_shapes), d, temperature)
         self.discriminators = nn.ModuleList(Discriminator(d) for _ in view_shapes[1:])
         self.ddc = DDCHead(d, n_clusters, ddc_hidden)
+        # Only for the optional reconstruction pre-training (built last: without it, the
+        # other modules draw the same initial weights).
+        self.decoders = build_decoders(dims, encoder_layers, view_shapes) if reconstruct else None
 
     def forward(self, views, observed=None):
         """View representations h^v, fused h_f (over each sample's present views) and the
@@ -191,6 +203,8 @@ cluster_centers_, view_patterns_, pattern_centers_
         "encoder_factory": [callable, None],
         "ddc_hidden": [Interval(Integral, 1, None, closed="left")],
         "rel_sigma": [Interval(Real, 0, None, closed="neither")],
+        "pretrain_epochs": [Interval(Integral, 0, None, closed="left")],
+        "pretrain_lr": [Interval(Real, 0, None, closed="neither")],
     }
 
     def __init__(
@@ -214,6 +228,8 @@ cluster_centers_, view_patterns_, pattern_centers_
         encoder_factory=None,
         ddc_hidden=100,
         rel_sigma=0.15,
+        pretrain_epochs=0,
+        pretrain_lr=1e-3,
         device="auto",
         random_state=None,
         n_init=1,
@@ -244,6 +260,8 @@ cluster_centers_, view_patterns_, pattern_centers_
         self.encoder_factory = encoder_factory
         self.ddc_hidden = ddc_hidden
         self.rel_sigma = rel_sigma
+        self.pretrain_epochs = pretrain_epochs
+        self.pretrain_lr = pretrain_lr
         self.device = device
         self.random_state = random_state
         self.n_init = n_init
@@ -265,6 +283,7 @@ cluster_centers_, view_patterns_, pattern_centers_
             self.encoder_factory,
             self.attention_temperature,
             self.ddc_hidden,
+            reconstruct=self.pretrain_epochs > 0,
         )
         # He-normal weights, zero biases (the re-implementation); a user's encoders are kept.
         keep = ("encoders",) if self.encoder_factory is not None else ()
@@ -326,7 +345,17 @@ cluster_centers_, view_patterns_, pattern_centers_
         ] * self.generator_steps + [
             Step(partial(self._discriminator_loss, module), ("discriminator",), objective=False)
         ] * self.discriminator_steps
+        pretraining = (
+            [
+                reconstruction_pretraining(
+                    module.encoders, module.decoders, self.pretrain_epochs, self.pretrain_lr
+                )
+            ]
+            if self.pretrain_epochs > 0
+            else []
+        )
         return [
+            *pretraining,
             Stage(
                 "train",
                 self.max_epochs,
@@ -343,7 +372,7 @@ cluster_centers_, view_patterns_, pattern_centers_
                         },
                     ),
                 },
-            )
+            ),
         ]
 
     _extra_fitted_attributes = ("view_weights_",)

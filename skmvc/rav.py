@@ -10,7 +10,7 @@ import torch.nn.functional as F
 from sklearn.utils._param_validation import Interval, StrOptions
 from torch import nn
 
-from ._autoencoder import AutoencoderClustering
+from ._autoencoder import AutoencoderClustering, reconstruction_terms
 from .base import apply_module
 from .losses import (
     cluster_contrast,
@@ -264,7 +264,7 @@ cluster_centers_, view_patterns_, pattern_centers_
         """``L_REC + λ1 L_Q + λ2 L_S`` on a batch."""
         observed = batch.observed
         zs, recons, qs = module(batch.views)
-        rec = self._reconstruction_terms(batch, recons)
+        rec = reconstruction_terms(batch, recons)
         weights = (
             view_distance_weights(zs, self.normalize_latents, observed)
             if self.use_view_weights

@@ -2,7 +2,14 @@
 
 from ._init import init_weights
 from .autoencoder import Autoencoder, build_autoencoders
-from .encoders import MLP, CNNEncoder, ConvNetEncoder, build_encoders, output_size
+from .encoders import (
+    MLP,
+    CNNEncoder,
+    ConvNetEncoder,
+    build_decoders,
+    build_encoders,
+    output_size,
+)
 from .fusion import ConcatMLPFusion, CrossViewRecalibration, MeanFusion, ModalityAttention
 from .heads import DDCHead, DECHead, Discriminator, PredictionHead, ProjectionHead
 
@@ -13,6 +20,7 @@ __all__ = [
     "CNNEncoder",
     "ConvNetEncoder",
     "build_encoders",
+    "build_decoders",
     "output_size",
     "ConcatMLPFusion",
     "MeanFusion",

@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 
 import torch
 from torch import nn
 
-__all__ = ["MLP", "CNNEncoder", "ConvNetEncoder", "output_size", "build_encoders"]
+__all__ = [
+    "MLP",
+    "CNNEncoder",
+    "ConvNetEncoder",
+    "output_size",
+    "build_encoders",
+    "build_decoders",
+]
 
 
 class MLP(nn.Sequential):
@@ -213,3 +221,27 @@ def build_encoders(
             enc = MLP(shape[0], mlp_layers)
         encoders.append(enc)
     return nn.ModuleList(encoders)
+
+
+def build_decoders(
+    widths: Sequence[int], mlp_layers: Sequence[int], view_shapes: Sequence[Sequence[int]]
+) -> nn.ModuleList:
+    """One decoder per view, from its encoder's output width back to the flattened view:
+    the mirror of an MLP encoder (its hidden widths ``mlp_layers[:-1]`` reversed), with a
+    linear output.
+
+    Examples
+    --------
+    >>> from skmvc.nn import build_decoders
+    >>> build_decoders([4], mlp_layers=(8, 4), view_shapes=[(6,)])[0]
+    MLP(
+      (0): Linear(in_features=4, out_features=8, bias=True)
+      (1): ReLU()
+      (2): Linear(in_features=8, out_features=6, bias=True)
+    )
+    """
+    layers = [int(w) for w in mlp_layers][-2::-1]
+    return nn.ModuleList(
+        MLP(width, [*layers, math.prod(shape)], activate_last=False)
+        for width, shape in zip(widths, view_shapes)
+    )
