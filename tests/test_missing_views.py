@@ -223,8 +223,14 @@ def test_complete_data_path_is_unchanged(cls, two_views):
 @pytest.mark.parametrize(
     "cls, extra",
     [(cls, {}) for cls in QUICK]
-    + [(CONANClustering, {"reconstruction_weight": 1.0}), (CONANClustering, {"fusion": "concat"})],
-    ids=[cls.__name__ for cls in QUICK] + ["CONAN-reconstruction", "CONAN-concat"],
+    + [
+        (CONANClustering, {"reconstruction_weight": 1.0}),
+        (CONANClustering, {"fusion": "concat"}),
+        (CONANClustering, {"pretrain_epochs": 2}),
+        (EAMCClustering, {"pretrain_epochs": 2}),
+    ],
+    ids=[cls.__name__ for cls in QUICK]
+    + ["CONAN-reconstruction", "CONAN-concat", "CONAN-pretrain", "EAMC-pretrain"],
 )
 def test_a_missing_row_is_never_read(cls, extra, two_views):
     """The same fit whether the missing rows hold NaN or huge values: nothing reads them."""

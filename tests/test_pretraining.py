@@ -1,0 +1,80 @@
+"""The optional reconstruction pre-training of CONAN and EAMC (``pretrain_epochs``)."""
+
+import numpy as np
+import pytest
+import torch
+from conftest import small_conan, small_eamc
+
+from skmvc._engine import Batch
+from skmvc.nn import build_decoders
+
+SMALL = {"CONAN": small_conan, "EAMC": small_eamc}
+
+
+@pytest.mark.parametrize("name", list(SMALL))
+def test_no_pretraining_builds_no_decoders(name, two_views):
+    views, _ = two_views
+    est = SMALL[name](max_epochs=2).fit(views)
+    assert est.module_.decoders is None
+    assert {row["stage"] for row in est.history_} == {"train"}
+
+
+@pytest.mark.parametrize("name", list(SMALL))
+def test_pretraining_runs_first_and_reduces_the_reconstruction(name, two_views):
+    views, _ = two_views
+    est = SMALL[name](pretrain_epochs=15, max_epochs=2, n_iter_no_change=None).fit(views)
+    stages = [row["stage"] for row in est.history_]
+    assert stages == ["pretrain"] * 15 + ["train"] * 2
+    errors = [row["reconstruction"] for row in est.history_ if row["stage"] == "pretrain"]
+    assert errors[-1] < 0.5 * errors[0]
+    # The method's own stage does not carry the reconstruction (weight 0).
+    assert "reconstruction" not in est.history_[-1]
+
+
+@pytest.mark.parametrize("name", list(SMALL))
+def test_pretraining_loss_is_the_views_mse_through_the_mirrored_decoders(name, two_views):
+    views, _ = two_views
+    est = SMALL[name](pretrain_epochs=1, max_epochs=1)
+    est.fit(views)
+    module = est.module_.eval()
+    x = [torch.as_tensor(v, dtype=torch.float32) for v in views]
+    stage = est._stages(module, None, 0)[0]
+    assert stage.name == "pretrain"
+    with torch.no_grad():
+        terms = stage.steps[0].loss(Batch(x, torch.arange(len(views[0]))))
+        expected = sum(
+            ((dec(enc(xv)) - xv) ** 2).mean()
+            for enc, dec, xv in zip(module.encoders, module.decoders, x)
+        )
+    assert terms["loss"].item() == pytest.approx(expected.item(), rel=1e-6)
+
+
+@pytest.mark.parametrize("name", list(SMALL))
+def test_pretraining_leaves_the_other_modules_initial_weights_alone(name, two_views):
+    """Decoders are drawn after every other module, so the same seed gives the same
+    encoders, heads and discriminators with or without them."""
+    views, _ = two_views
+    plain = SMALL[name]()
+    with_decoders = SMALL[name](pretrain_epochs=1)
+    shapes = [(6,), (4,)]
+    a = plain._build_module(shapes, torch.Generator().manual_seed(0))
+    b = with_decoders._build_module(shapes, torch.Generator().manual_seed(0))
+    a_params, b_params = dict(a.named_parameters()), dict(b.named_parameters())
+    assert (
+        set(b_params) - set(a_params)
+        == {k for k in b_params if k.startswith("decoders.")}
+        != set()
+    )
+    for key, value in a_params.items():
+        torch.testing.assert_close(value, b_params[key])
+
+
+def test_decoders_mirror_the_encoder_widths():
+    decoders = build_decoders([5, 5], (12, 8, 5), [(7,), (1, 2, 3)])
+    assert [[m.out_features for m in d if isinstance(m, torch.nn.Linear)] for d in decoders] == [
+        [8, 12, 7],
+        [8, 12, 6],
+    ]
+    out = decoders[1](torch.zeros(4, 5))
+    assert out.shape == (4, 6)
+    assert np.isfinite(out.detach().numpy()).all()
