@@ -51,7 +51,9 @@ models = {
     "RAV": RAVClustering(
         10, pretrain_epochs=epochs(5), max_epochs=epochs(10), hidden_dim=128, **small_ae
     ),
-    "EAMC": EAMCClustering(10, max_epochs=epochs(5), lr=1e-4, head_lr=1e-4),
+    "EAMC": EAMCClustering(
+        10, pretrain_epochs=epochs(10), max_epochs=epochs(5), lr=1e-4, head_lr=1e-4
+    ),
 }
 scores = {}
 for name, model in models.items():

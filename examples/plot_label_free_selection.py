@@ -55,7 +55,12 @@ settings = {
     },
     "EAMC": {
         f"lr={lr:g}": EAMCClustering(
-            10, max_epochs=epochs(100), lr=lr, random_state=0, device="cpu"
+            10,
+            pretrain_epochs=epochs(100),
+            max_epochs=epochs(100),
+            lr=lr,
+            random_state=0,
+            device="cpu",
         )
         for lr in (3e-6, 1e-5, 3e-5)
     },

@@ -41,7 +41,9 @@ for rate in rates:
     complete = observed.all(axis=1)
     # The scaler is fitted on the rows each view has; missing rows stay NaN.
     scaled = ViewTransformer(MinMaxScaler()).fit_transform(incomplete)
-    model = EAMCClustering(10, max_epochs=epochs(100), random_state=0, device="cpu")
+    model = EAMCClustering(
+        10, pretrain_epochs=epochs(100), max_epochs=epochs(100), random_state=0, device="cpu"
+    )
     labels = model.fit(scaled).labels_
     kmeans = make_pipeline(ViewConcatenator(), SimpleImputer(), KMeans(10, random_state=0))
     baseline = kmeans.fit(scaled).predict(scaled)

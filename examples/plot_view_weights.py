@@ -27,6 +27,7 @@ views, y = make_multiview_blobs(
 views = ViewTransformer(StandardScaler()).fit_transform(views)
 eamc = EAMCClustering(
     4,
+    pretrain_epochs=epochs(30),
     max_epochs=epochs(30),
     encoder_layers=(64, 64),
     lr=1e-4,

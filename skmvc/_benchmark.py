@@ -68,9 +68,10 @@ PROFILES = {
         "quick": dict(pretrain_epochs=10, max_epochs=10),
     },
     "eamc": {
-        # The authors' re-implemented schedule (500 epochs); skmvc's default is 100.
-        "paper": dict(max_epochs=500, assign_labels="head"),
-        "quick": dict(max_epochs=20),
+        # The authors' re-implemented schedule (500 epochs, no pre-training); skmvc's
+        # default is 100 epochs after 100 of reconstruction pre-training.
+        "paper": dict(max_epochs=500, assign_labels="head", pretrain_epochs=0),
+        "quick": dict(pretrain_epochs=20, max_epochs=20),
     },
     "rav": {
         "paper": dict(pretrain_epochs=200, max_epochs=50, batch_size=256, assign_labels="head"),

@@ -687,10 +687,10 @@ class BaseMultiViewClustering(ClusterMixin, TransformerMixin, BaseEstimator):
                 warnings.warn(
                     f"{name}: {'; '.join(sparse)}: "
                     f"{'it looks' if len(sparse) == 1 else 'they look'} like bag-of-words. "
-                    f"On such views the random layers of {name}'s encoders lose most of the "
-                    "cluster structure, and it clustered every text set of the development "
-                    "suite (BBCSport, Reuters-1200, WebKB) far below k-means "
-                    "(docs/benchmarks.md, 'What the untrained encoders keep'). Compare its "
+                    f"{name}'s encoders lose part of the cluster structure of such views, "
+                    "and it clustered every text set of the development suite (BBCSport, "
+                    "Reuters-1200, WebKB) below k-means (docs/benchmarks.md, 'What the "
+                    "untrained encoders keep', 'Reconstruction pre-training'). Compare its "
                     "labels with k-means on row-normalised views (ViewTransformer("
                     "make_pipeline(MinMaxScaler(), Normalizer()))) before relying on them.",
                     SparseViewWarning,

@@ -58,6 +58,7 @@ small_cmmc = _small(
 small_eamc = _small(
     EAMCClustering,
     "EAMC with tiny networks, few epochs and larger learning rates than the paper's.",
+    pretrain_epochs=2,
     max_epochs=10,
     lr=1e-3,
     head_lr=1e-2,

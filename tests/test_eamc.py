@@ -65,7 +65,7 @@ def test_each_side_updates_only_its_own_parameters(which, two_views):
     est = small_eamc()
     module = est._build_module([(6,), (4,)], torch.Generator().manual_seed(0))
     data = ViewData(views, torch.device("cpu"))
-    stage = est._stages(module, data, seed=0)[0]
+    stage = est._stages(module, data, seed=0)[-1]  # EAMC's own stage, after pre-training
     steps = tuple(s for s in stage.steps if s.optimizers == (which,))
     before = {
         name: params_of(getattr(module, name))
@@ -93,7 +93,7 @@ def test_each_side_updates_only_its_own_parameters(which, two_views):
 def test_alternation_and_history_terms(two_views):
     views, _ = two_views
     est = small_eamc(generator_steps=2, discriminator_steps=1).fit(views)
-    stage = est._stages(est.module_, ViewData(views, torch.device("cpu")), 0)[0]
+    stage = est._stages(est.module_, ViewData(views, torch.device("cpu")), 0)[-1]
     assert [s.optimizers for s in stage.steps] == [
         ("generator",),
         ("generator",),
@@ -110,7 +110,12 @@ def test_optimiser_settings_follow_the_spec(two_views):
     views, _ = two_views
     est = EAMCClustering(3, encoder_layers=(8,), ddc_hidden=4, device="cpu")
     module = est._build_module([(6,), (4,)], torch.Generator().manual_seed(0))
-    stage = est._stages(module, ViewData(views, torch.device("cpu")), 0)[0]
+    pretrain, stage = est._stages(module, ViewData(views, torch.device("cpu")), 0)
+    (adam,) = pretrain.optimizers.values()
+    assert (pretrain.name, pretrain.epochs, adam.kwargs) == ("pretrain", 100, {"lr": 1e-3})
+    assert {id(p) for p in adam.params} == {
+        id(p) for p in [*module.encoders.parameters(), *module.decoders.parameters()]
+    }
     gen, disc = stage.optimizers["generator"], stage.optimizers["discriminator"]
     assert [g["lr"] for g in gen.params] == [1e-5, 1e-4, 1e-5]
     assert gen.kwargs["betas"] == (0.95, 0.999)

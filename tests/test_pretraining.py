@@ -14,7 +14,7 @@ SMALL = {"CONAN": small_conan, "EAMC": small_eamc}
 @pytest.mark.parametrize("name", list(SMALL))
 def test_no_pretraining_builds_no_decoders(name, two_views):
     views, _ = two_views
-    est = SMALL[name](max_epochs=2).fit(views)
+    est = SMALL[name](pretrain_epochs=0, max_epochs=2).fit(views)
     assert est.module_.decoders is None
     assert {row["stage"] for row in est.history_} == {"train"}
 
@@ -54,7 +54,7 @@ def test_pretraining_leaves_the_other_modules_initial_weights_alone(name, two_vi
     """Decoders are drawn after every other module, so the same seed gives the same
     encoders, heads and discriminators with or without them."""
     views, _ = two_views
-    plain = SMALL[name]()
+    plain = SMALL[name](pretrain_epochs=0)
     with_decoders = SMALL[name](pretrain_epochs=1)
     shapes = [(6,), (4,)]
     a = plain._build_module(shapes, torch.Generator().manual_seed(0))
