@@ -297,7 +297,7 @@ class CONANClustering(BaseMultiViewClustering):
 
     _poor_on_sparse_views = True
     # Model files written before ``fusion`` existed hold the paper's concatenation.
-    _params_before_they_existed = {"fusion": "concat"}
+    _params_before_they_existed = {"fusion": "concat", "pretrain_epochs": 0}
 
     _parameter_constraints: dict = {
         **BaseMultiViewClustering._parameter_constraints,

@@ -205,6 +205,9 @@ cluster_centers_, view_patterns_, pattern_centers_
 
     _poor_on_sparse_views = True
 
+    # A model file from before pre-training existed was trained without it.
+    _params_before_they_existed = {"pretrain_epochs": 0}
+
     _parameter_constraints: dict = {
         **BaseMultiViewClustering._parameter_constraints,
         "assign_labels": [StrOptions({"head", "kmeans", "auto"})],
