@@ -232,12 +232,14 @@ def test_predict_is_batch_invariant(name, two_views):
 def test_early_stopping_stops_every_stage_on_a_plateau(name, two_views):
     views, _ = two_views
     caps = dict(max_epochs=40)
-    if name in ("CMMCClustering", "CRRCClustering", "RAVClustering"):
+    if name in ("CMMCClustering", "CRRCClustering", "RAVClustering", "EAMCClustering"):
         caps["pretrain_epochs"] = 40
     if name == "CMMCClustering":
         caps["finetune_epochs"] = 40
+    # EAMC's pre-training has its own learning rate.
+    rates = dict(pretrain_lr=1e-9) if name == "EAMCClustering" else {}
     # A tiny learning rate and a large tol: no epoch counts as progress.
-    est = ESTIMATORS[name](lr=1e-9, tol=0.5, n_iter_no_change=2, **caps).fit(views)
+    est = ESTIMATORS[name](lr=1e-9, tol=0.5, n_iter_no_change=2, **rates, **caps).fit(views)
     stages = {}
     for row in est.history_:
         stages.setdefault(row["stage"], []).append(row)
