@@ -158,7 +158,9 @@ class EAMCClustering(BaseMultiViewClustering):
         the 13 (k-means 0.633). 200 epochs were no better (``docs/benchmarks.md``,
         "Reconstruction pre-training").
     pretrain_lr : float, default=1e-3
-        Adam learning rate of the pre-training stage (encoders and decoders).
+        Adam learning rate of the pre-training stage (encoders and decoders). Encoders from
+        ``encoder_factory`` are trained by it too; ``pretrain_epochs=0`` leaves them as
+        given until EAMC's own stage.
     assign_labels : {"head", "kmeans", "auto"}, default="kmeans"
         As in :class:`skmvc.CONANClustering`. skmvc's default departs from the paper
         (``"head"``, the DDC head's argmax): k-means on the fused representation h_f
