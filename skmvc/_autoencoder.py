@@ -27,9 +27,12 @@ def reconstruction_terms(batch, recons):
 
 
 def reconstruction_pretraining(encoders, decoders, epochs, lr, name="pretrain"):
-    """A stage that trains ``decoders[v](encoders[v](x^v))`` to reconstruct every view (its
-    own Adam at ``lr``), so that the encoders start the method's own stages from features
-    that keep the input's structure rather than from random ones."""
+    """The stages of an optional pre-training: none when ``epochs`` is 0, else one that
+    trains ``decoders[v](encoders[v](x^v))`` to reconstruct every view (its own Adam at
+    ``lr``), so that the encoders start the method's own stages from features that keep
+    the input's structure rather than from random ones."""
+    if epochs == 0:
+        return []
 
     def loss(batch):
         recons = [dec(enc(x)) for enc, dec, x in zip(encoders, decoders, batch.views)]
@@ -37,12 +40,14 @@ def reconstruction_pretraining(encoders, decoders, epochs, lr, name="pretrain"):
         return {"loss": value, "reconstruction": value}
 
     params = [*encoders.parameters(), *decoders.parameters()]
-    return Stage(
-        name,
-        epochs,
-        (Step(loss, ("pretrain",)),),
-        {"pretrain": OptimizerSpec(params, kwargs={"lr": lr})},
-    )
+    return [
+        Stage(
+            name,
+            epochs,
+            (Step(loss, ("pretrain",)),),
+            {"pretrain": OptimizerSpec(params, kwargs={"lr": lr})},
+        )
+    ]
 
 
 class AutoencoderClustering(BaseMultiViewClustering):

@@ -447,17 +447,10 @@ class CONANClustering(BaseMultiViewClustering):
             def on_begin():
                 self._init_dec_centroids(module, data, seed)
 
-        pretraining = (
-            [
-                reconstruction_pretraining(
-                    module.encoders, module.decoders, self.pretrain_epochs, self.lr
-                )
-            ]
-            if self.pretrain_epochs > 0
-            else []
-        )
         return [
-            *pretraining,
+            *reconstruction_pretraining(
+                module.encoders, module.decoders, self.pretrain_epochs, self.lr
+            ),
             Stage(
                 name="train",
                 epochs=self.max_epochs,

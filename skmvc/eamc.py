@@ -369,17 +369,10 @@ cluster_centers_, view_patterns_, pattern_centers_
         ] * self.generator_steps + [
             Step(partial(self._discriminator_loss, module), ("discriminator",), objective=False)
         ] * self.discriminator_steps
-        pretraining = (
-            [
-                reconstruction_pretraining(
-                    module.encoders, module.decoders, self.pretrain_epochs, self.pretrain_lr
-                )
-            ]
-            if self.pretrain_epochs > 0
-            else []
-        )
         return [
-            *pretraining,
+            *reconstruction_pretraining(
+                module.encoders, module.decoders, self.pretrain_epochs, self.pretrain_lr
+            ),
             Stage(
                 "train",
                 self.max_epochs,
