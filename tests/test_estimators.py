@@ -279,3 +279,26 @@ def test_auto_batch_size_trains_a_small_set_in_small_batches(name):
     sizes = [b["train_batch_size"] for row in est.history_ for b in row["batches"]]
     assert max(sizes) == AUTO_SMALL_BATCH_SIZE  # 150 samples: batches of 64, 64 and 22
     assert sorted(set(sizes)) == [22, 64]
+
+
+#: The methods whose default ``batch_size`` is ``"auto"`` (the benchmarks behind each choice
+#: are in their docstrings); the others keep their paper's fixed size.
+AUTO_BATCH_DEFAULT = {"CRRCClustering", "RAVClustering"}
+
+
+def test_default_batch_size_is_auto_only_where_measured(name):
+    """A default fit of 150 samples trains in batches of 64 for CRRC and RAV, and in the
+    paper's fixed batches (100 to 256 samples) for the others."""
+    from skmvc.base import AUTO_SMALL_BATCH_SIZE
+    from skmvc.datasets import make_multiview_blobs
+
+    views, _ = make_multiview_blobs(150, 3, view_features=(6, 4), random_state=0)
+    est = ESTIMATORS[name]()  # tiny networks, with the class's own default batch_size:
+    est.set_params(batch_size=type(est)().batch_size).fit(views)
+    sizes = {b["train_batch_size"] for row in est.history_ for b in row["batches"]}
+    if name in AUTO_BATCH_DEFAULT:
+        assert est.batch_size == "auto"
+        assert max(sizes) == AUTO_SMALL_BATCH_SIZE
+    else:
+        assert est.batch_size != "auto"
+        assert max(sizes) > AUTO_SMALL_BATCH_SIZE
