@@ -76,10 +76,12 @@ COLLAPSE_SHARE = 0.95
 #: ``batch_size="auto"``: batches of ``AUTO_BATCH_SIZE`` samples, or of
 #: ``AUTO_SMALL_BATCH_SIZE`` when the data hold fewer than ``AUTO_MIN_BATCHES`` batches of
 #: ``AUTO_BATCH_SIZE`` (fewer than 1 024 samples), so that a small set still gets several
-#: optimiser steps an epoch (docs/benchmarks.md, "Batches on small sets").
+#: optimiser steps an epoch, or fewer than ``AUTO_MIN_CLUSTER_SAMPLES`` samples a cluster
+#: (a fine partition: 100Leaves' 16 a cluster) (docs/benchmarks.md, "Batches on small sets").
 AUTO_BATCH_SIZE = 256
 AUTO_SMALL_BATCH_SIZE = 64
 AUTO_MIN_BATCHES = 4
+AUTO_MIN_CLUSTER_SAMPLES = 32
 
 
 @dataclass
@@ -378,19 +380,24 @@ def init_children(module, generator, *, keep=(), scheme="default", gain=1.0):
     return module
 
 
-def resolve_batch_size(batch_size, n_samples: int) -> int:
-    """Samples per batch for data of ``n_samples`` samples: ``batch_size`` itself, or what
-    the ``"auto"`` rule gives (:data:`AUTO_BATCH_SIZE`, or :data:`AUTO_SMALL_BATCH_SIZE`
-    below ``AUTO_MIN_BATCHES * AUTO_BATCH_SIZE`` samples).
+def resolve_batch_size(batch_size, n_samples: int, n_clusters: int | None = None) -> int:
+    """Samples per batch for data of ``n_samples`` samples in ``n_clusters`` clusters:
+    ``batch_size`` itself, or what the ``"auto"`` rule gives: :data:`AUTO_SMALL_BATCH_SIZE`
+    below ``AUTO_MIN_BATCHES * AUTO_BATCH_SIZE`` samples or below
+    ``AUTO_MIN_CLUSTER_SAMPLES`` samples a cluster, else :data:`AUTO_BATCH_SIZE`.
 
     >>> [resolve_batch_size("auto", n) for n in (500, 1023, 1024, 5000)]
     [64, 64, 256, 256]
+    >>> [resolve_batch_size("auto", 1600, k) for k in (10, 50, 51, 100)]
+    [256, 256, 64, 64]
     >>> resolve_batch_size(32, 10)
     32
     """
     if batch_size != "auto":
         return int(batch_size)
     if n_samples < AUTO_MIN_BATCHES * AUTO_BATCH_SIZE:
+        return AUTO_SMALL_BATCH_SIZE
+    if n_clusters is not None and n_samples < AUTO_MIN_CLUSTER_SAMPLES * n_clusters:
         return AUTO_SMALL_BATCH_SIZE
     return AUTO_BATCH_SIZE
 
@@ -767,7 +774,7 @@ class BaseMultiViewClustering(ClusterMixin, TransformerMixin, BaseEstimator):
 
     def _batch_size(self, data: ViewData) -> int:
         """Samples per batch for ``data`` (:func:`resolve_batch_size`)."""
-        return resolve_batch_size(self.batch_size, len(data))
+        return resolve_batch_size(self.batch_size, len(data), self.n_clusters)
 
     def _data(self, X) -> ViewData:
         check_is_fitted(self)
