@@ -76,8 +76,9 @@ COLLAPSE_SHARE = 0.95
 #: ``batch_size="auto"``: batches of ``AUTO_BATCH_SIZE`` samples, or of
 #: ``AUTO_SMALL_BATCH_SIZE`` when the data hold fewer than ``AUTO_MIN_BATCHES`` batches of
 #: ``AUTO_BATCH_SIZE`` (fewer than 1 024 samples), so that a small set still gets several
-#: optimiser steps an epoch, or fewer than ``AUTO_MIN_CLUSTER_SAMPLES`` samples a cluster
-#: (a fine partition: 100Leaves' 16 a cluster) (docs/benchmarks.md, "Batches on small sets").
+#: optimiser steps an epoch, or (for the estimators that ask for it, CRRC) fewer than
+#: ``AUTO_MIN_CLUSTER_SAMPLES`` samples a cluster, a fine partition such as 100Leaves' 16 a
+#: cluster (docs/benchmarks.md, "Batches on small sets").
 AUTO_BATCH_SIZE = 256
 AUTO_SMALL_BATCH_SIZE = 64
 AUTO_MIN_BATCHES = 4
@@ -498,6 +499,10 @@ class BaseMultiViewClustering(ClusterMixin, TransformerMixin, BaseEstimator):
     #: (:func:`sparse_views`) poorly, so that ``fit`` warns with a
     #: :class:`~skmvc.exceptions.SparseViewWarning` (CONAN, EAMC).
     _poor_on_sparse_views = False
+    #: Whether ``batch_size="auto"`` also takes small batches on a fine partition, fewer
+    #: than :data:`AUTO_MIN_CLUSTER_SAMPLES` training samples a cluster (measured for CRRC,
+    #: which gains; RAV lost: docs/benchmarks.md, "Batches on small sets").
+    _auto_batch_fine_partitions = False
 
     #: Parameters whose default changed when they were introduced, with the value that
     #: gives the earlier behaviour: :meth:`load` uses it for a model file that lacks them.
@@ -774,7 +779,8 @@ class BaseMultiViewClustering(ClusterMixin, TransformerMixin, BaseEstimator):
 
     def _batch_size(self, data: ViewData) -> int:
         """Samples per batch for ``data`` (:func:`resolve_batch_size`)."""
-        return resolve_batch_size(self.batch_size, len(data), self.n_clusters)
+        n_clusters = self.n_clusters if self._auto_batch_fine_partitions else None
+        return resolve_batch_size(self.batch_size, len(data), n_clusters)
 
     def _data(self, X) -> ViewData:
         check_is_fitted(self)

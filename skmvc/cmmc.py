@@ -114,7 +114,7 @@ class CMMCClustering(AutoencoderClustering):
         Fine-tuning epochs E_f (paper: 30). 0 skips the pseudo-label stage.
     batch_size : int or "auto", default=256
         Samples per mini-batch (paper). ``"auto"``, CRRC's default, takes 64 when the
-        training set has fewer than 1 024 samples or fewer than 32 a cluster, else 256
+        training set has fewer than 1 024 samples, else 256
         (:func:`skmvc.base.resolve_batch_size`); not CMMC's default: on four small development
         sets (3 seeds) batches of 64 gained on MSRC-v1 (0.522 → 0.686) and COIL20-3V (0.839
         → 0.966) but lost on Prokaryotic (0.514 → 0.466) and BBCSport (0.544 → 0.468,

@@ -95,11 +95,11 @@ class CONANClustering(BaseMultiViewClustering):
         Training epochs (paper: 100).
     batch_size : int or "auto", default=128
         Mini-batch size (paper: 128; the authors' code used 100). A last batch of one sample
-        is dropped each epoch. ``"auto"`` takes 64 below 1 024 samples or below 32 a
-        cluster, else 256 (:func:`skmvc.base.resolve_batch_size`; CRRC's default). Not
-        CONAN's: on five small development sets (3 seeds) batches of 64 were better on three
-        (BBCSport, Prokaryotic, ProteinFold) and worse on MSRC-v1 (0.644 → 0.560) and
-        COIL20-3V (docs/benchmarks.md, "Batches on small sets").
+        is dropped each epoch. ``"auto"`` takes 64 below 1 024 samples, else 256
+        (:func:`skmvc.base.resolve_batch_size`; CRRC's default). Not CONAN's: on five small
+        development sets (3 seeds) batches of 64 were better on three (BBCSport, Prokaryotic,
+        ProteinFold) and worse on MSRC-v1 (0.644 → 0.560) and COIL20-3V
+        (docs/benchmarks.md, "Batches on small sets").
     lr : float, default=1e-3
         Adam learning rate (paper).
     lr_schedule : {"cosine", "constant"}, default="cosine"

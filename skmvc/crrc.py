@@ -228,6 +228,7 @@ view_patterns_, pattern_centers_
     """
 
     _has_proba = False
+    _auto_batch_fine_partitions = True
 
     _parameter_constraints: dict = {
         **AutoencoderClustering._parameter_constraints,

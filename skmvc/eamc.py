@@ -93,13 +93,12 @@ class EAMCClustering(BaseMultiViewClustering):
         Training epochs. The authors' code ran 500; 100 is skmvc's default for cost (see
         ``docs/benchmarks.md``).
     batch_size : int or "auto", default=100
-        Mini-batch size (paper). ``"auto"`` takes 64 below 1 024 samples or below 32 a
-        cluster, else 256 (:func:`skmvc.base.resolve_batch_size`; CRRC's default). Not
-        EAMC's: on five small development sets (3 seeds) batches of 64 gained a little on
-        three (MSRC-v1 0.667 → 0.679, COIL20-3V 0.747 → 0.771, ProteinFold 0.231 → 0.259)
-        and lost on BBCSport (0.276 → 0.267), and ``"auto"`` would move EAMC's larger sets
-        from its paper's 100 to 256, which is not measured (docs/benchmarks.md, "Batches on
-        small sets").
+        Mini-batch size (paper). ``"auto"`` takes 64 below 1 024 samples, else 256
+        (:func:`skmvc.base.resolve_batch_size`; CRRC's default). Not EAMC's: on five small
+        development sets (3 seeds) batches of 64 gained a little on three (MSRC-v1 0.667 →
+        0.679, COIL20-3V 0.747 → 0.771, ProteinFold 0.231 → 0.259) and lost on BBCSport
+        (0.276 → 0.267), and ``"auto"`` would move EAMC's larger sets from its paper's 100
+        to 256, which is not measured (docs/benchmarks.md, "Batches on small sets").
     lr : float, default=1e-5
         Adam learning rate of the encoders in EAMC's own stage (authors' code; the paper
         text says 1e-3). The small rate keeps the encoders near where that stage finds

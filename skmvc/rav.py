@@ -98,9 +98,8 @@ class RAVClustering(AutoencoderClustering):
         Joint-training epochs (*assumption*: not stated).
     batch_size : int or "auto", default="auto"
         Samples per mini-batch. ``"auto"`` takes 64 when the training set has fewer than
-        1 024 samples or fewer than 32 a cluster, else 256
-        (:func:`skmvc.base.resolve_batch_size`; also CRRC's default); ``batch_size=256`` is
-        the paper summary's (and the ``paper`` profile's).
+        1 024 samples, else 256 (:func:`skmvc.base.resolve_batch_size`; also CRRC's
+        default); ``batch_size=256`` is the paper summary's (and the ``paper`` profile's).
         On the five development sets below 1 024 samples (3 seeds) batches of 64 gained on
         MSRC-v1 (0.557 → 0.803), Prokaryotic (0.525 → 0.551) and ProteinFold (0.200 →
         0.274) and lost on COIL20-3V (0.881 → 0.833) and BBCSport (0.770 → 0.714), where
