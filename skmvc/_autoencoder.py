@@ -8,10 +8,10 @@ from functools import partial
 from numbers import Integral
 
 import torch
-from sklearn.utils._param_validation import Interval
+from sklearn.utils._param_validation import Interval, StrOptions
 
 from ._engine import OptimizerSpec, Stage, Step, build_optimizer
-from .base import BaseMultiViewClustering, init_children
+from .base import BaseMultiViewClustering, init_children, resolve_pretrain_epochs
 from .losses import reconstruction_loss
 from .nn.missing import term_on_present
 
@@ -62,7 +62,7 @@ class AutoencoderClustering(BaseMultiViewClustering):
 
     _parameter_constraints: dict = {
         **BaseMultiViewClustering._parameter_constraints,
-        "pretrain_epochs": [Interval(Integral, 0, None, closed="left")],
+        "pretrain_epochs": [Interval(Integral, 0, None, closed="left"), StrOptions({"auto"})],
         "encoder_layers": ["array-like"],
         "latent_dim": [Interval(Integral, 1, None, closed="left")],
         "autoencoder_factory": [callable, None],
@@ -91,7 +91,12 @@ class AutoencoderClustering(BaseMultiViewClustering):
         return [
             Stage(name, epochs, (Step(partial(loss, module), ("adam",)),), shared, **options)
             for name, epochs, loss, options in [
-                ("pretrain", self.pretrain_epochs, self._reconstruction, {}),
+                (
+                    "pretrain",
+                    resolve_pretrain_epochs(self.pretrain_epochs, len(data)),
+                    self._reconstruction,
+                    {},
+                ),
                 *later,
             ]
         ]

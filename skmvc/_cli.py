@@ -244,7 +244,11 @@ def _capped(est, epochs) -> dict:
     if epochs is None:
         return {}
     values = est.get_params()
-    return {k: min(int(values[k]), epochs) for k in _EPOCH_PARAMS if k in values}
+    return {
+        k: epochs if values[k] == "auto" else min(int(values[k]), epochs)
+        for k in _EPOCH_PARAMS
+        if k in values
+    }
 
 
 def make_estimator(method: str, params: dict, sets=None, epochs=None):

@@ -66,7 +66,14 @@ from .multiview import (
 from .nn import init_weights
 from .nn.heads import student_t_assignments
 
-__all__ = ["BaseMultiViewClustering", "OptimizerSpec", "Stage", "Step", "resolve_batch_size"]
+__all__ = [
+    "BaseMultiViewClustering",
+    "OptimizerSpec",
+    "Stage",
+    "Step",
+    "resolve_batch_size",
+    "resolve_pretrain_epochs",
+]
 
 _ESTIMATORS: dict[str, type] = {}
 _FORMAT = "skmvc-model"
@@ -83,6 +90,13 @@ AUTO_BATCH_SIZE = 256
 AUTO_SMALL_BATCH_SIZE = 64
 AUTO_MIN_BATCHES = 4
 AUTO_MIN_CLUSTER_SAMPLES = 32
+#: ``pretrain_epochs="auto"``: the papers' ``AUTO_PRETRAIN_EPOCHS`` epochs of autoencoder
+#: pre-training, or fewer on a large set, so that the stage passes at most
+#: ``AUTO_PRETRAIN_SAMPLES`` samples through the network (every set of up to 2 000 samples
+#: gets all 200 epochs, 5 000 samples get 80, 10 000 get 40), which bounds its time
+#: (docs/benchmarks.md, "Pre-training on large sets").
+AUTO_PRETRAIN_EPOCHS = 200
+AUTO_PRETRAIN_SAMPLES = 400_000
 
 
 @dataclass
@@ -401,6 +415,21 @@ def resolve_batch_size(batch_size, n_samples: int, n_clusters: int | None = None
     if n_clusters is not None and n_samples < AUTO_MIN_CLUSTER_SAMPLES * n_clusters:
         return AUTO_SMALL_BATCH_SIZE
     return AUTO_BATCH_SIZE
+
+
+def resolve_pretrain_epochs(epochs, n_samples: int) -> int:
+    """Pre-training epochs for data of ``n_samples`` samples: ``epochs`` itself, or what
+    the ``"auto"`` rule gives: :data:`AUTO_PRETRAIN_EPOCHS`, capped so that the stage sees
+    at most :data:`AUTO_PRETRAIN_SAMPLES` samples (at least one epoch).
+
+    >>> [resolve_pretrain_epochs("auto", n) for n in (210, 2000, 2500, 5000, 10000)]
+    [200, 200, 160, 80, 40]
+    >>> resolve_pretrain_epochs(200, 10000)
+    200
+    """
+    if epochs != "auto":
+        return int(epochs)
+    return max(1, min(AUTO_PRETRAIN_EPOCHS, -(-AUTO_PRETRAIN_SAMPLES // n_samples)))
 
 
 @torch.no_grad()
