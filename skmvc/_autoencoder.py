@@ -11,7 +11,13 @@ import torch
 from sklearn.utils._param_validation import Interval, StrOptions
 
 from ._engine import OptimizerSpec, Stage, Step, build_optimizer
-from .base import BaseMultiViewClustering, init_children, resolve_pretrain_epochs
+from .base import (
+    AUTO_PRETRAIN_EPOCHS,
+    AUTO_PRETRAIN_SAMPLES,
+    BaseMultiViewClustering,
+    init_children,
+    resolve_epochs,
+)
 from .losses import reconstruction_loss
 from .nn.missing import term_on_present
 
@@ -93,7 +99,9 @@ class AutoencoderClustering(BaseMultiViewClustering):
             for name, epochs, loss, options in [
                 (
                     "pretrain",
-                    resolve_pretrain_epochs(self.pretrain_epochs, len(data)),
+                    resolve_epochs(
+                        self.pretrain_epochs, len(data), AUTO_PRETRAIN_EPOCHS, AUTO_PRETRAIN_SAMPLES
+                    ),
                     self._reconstruction,
                     {},
                 ),

@@ -72,7 +72,7 @@ __all__ = [
     "Stage",
     "Step",
     "resolve_batch_size",
-    "resolve_pretrain_epochs",
+    "resolve_epochs",
 ]
 
 _ESTIMATORS: dict[str, type] = {}
@@ -90,13 +90,16 @@ AUTO_BATCH_SIZE = 256
 AUTO_SMALL_BATCH_SIZE = 64
 AUTO_MIN_BATCHES = 4
 AUTO_MIN_CLUSTER_SAMPLES = 32
-#: ``pretrain_epochs="auto"``: the papers' ``AUTO_PRETRAIN_EPOCHS`` epochs of autoencoder
-#: pre-training, or fewer on a large set, so that the stage passes at most
-#: ``AUTO_PRETRAIN_SAMPLES`` samples through the network (every set of up to 2 000 samples
-#: gets all 200 epochs, 5 000 samples get 80, 10 000 get 40), which bounds its time
-#: (docs/benchmarks.md, "Pre-training on large sets").
+#: ``"auto"`` epochs (CRRC's default): a stage runs the paper's number of epochs, or fewer on
+#: a large set, so that it passes at most its budget of samples through the network: 200
+#: epochs of pre-training, at most 320 000 samples; 50 of training, at most 100 000. Every
+#: set of up to 1 600 samples gets the paper's schedule, 5 000 samples get 64 + 20 epochs,
+#: 10 000 get 32 + 10, which bounds a fit's time (docs/benchmarks.md, "Schedules on large
+#: sets").
 AUTO_PRETRAIN_EPOCHS = 200
-AUTO_PRETRAIN_SAMPLES = 400_000
+AUTO_PRETRAIN_SAMPLES = 320_000
+AUTO_TRAIN_EPOCHS = 50
+AUTO_TRAIN_SAMPLES = 100_000
 
 
 @dataclass
@@ -417,19 +420,21 @@ def resolve_batch_size(batch_size, n_samples: int, n_clusters: int | None = None
     return AUTO_BATCH_SIZE
 
 
-def resolve_pretrain_epochs(epochs, n_samples: int) -> int:
-    """Pre-training epochs for data of ``n_samples`` samples: ``epochs`` itself, or what
-    the ``"auto"`` rule gives: :data:`AUTO_PRETRAIN_EPOCHS`, capped so that the stage sees
-    at most :data:`AUTO_PRETRAIN_SAMPLES` samples (at least one epoch).
+def resolve_epochs(epochs, n_samples: int, full: int, budget: int) -> int:
+    """Epochs of a stage on data of ``n_samples`` samples: ``epochs`` itself, or what the
+    ``"auto"`` rule gives: ``full``, capped so that the stage passes at most ``budget``
+    samples through the network (at least one epoch).
 
-    >>> [resolve_pretrain_epochs("auto", n) for n in (210, 2000, 2500, 5000, 10000)]
-    [200, 200, 160, 80, 40]
-    >>> resolve_pretrain_epochs(200, 10000)
+    >>> [resolve_epochs("auto", n, 200, 320_000) for n in (210, 1600, 2000, 5000, 10000)]
+    [200, 200, 160, 64, 32]
+    >>> [resolve_epochs("auto", n, 50, 100_000) for n in (2000, 4485, 5000, 10000)]
+    [50, 23, 20, 10]
+    >>> resolve_epochs(200, 10000, 200, 320_000)
     200
     """
     if epochs != "auto":
         return int(epochs)
-    return max(1, min(AUTO_PRETRAIN_EPOCHS, -(-AUTO_PRETRAIN_SAMPLES // n_samples)))
+    return max(1, min(full, -(-budget // n_samples)))
 
 
 @torch.no_grad()

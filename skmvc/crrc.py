@@ -13,7 +13,14 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from torch import nn
 
 from ._autoencoder import AutoencoderClustering, reconstruction_terms
-from .base import apply_module, embedding_centers, training_embedding
+from .base import (
+    AUTO_TRAIN_EPOCHS,
+    AUTO_TRAIN_SAMPLES,
+    apply_module,
+    embedding_centers,
+    resolve_epochs,
+    training_embedding,
+)
 from .losses import info_nce
 from .metrics import kmeans_stability
 from .nn import MLP, CrossViewRecalibration, build_autoencoders
@@ -102,11 +109,13 @@ class CRRCClustering(AutoencoderClustering):
         Number of clusters K.
     pretrain_epochs : int or "auto", default="auto"
         Autoencoder pre-training epochs. ``"auto"`` (a departure from the paper's 200, see
-        Notes): 200 on sets of up to 2 000 samples, fewer above, so that pre-training sees
-        at most 400 000 samples (80 epochs of 5 000 samples, 40 of 10 000;
-        :func:`skmvc.base.resolve_pretrain_epochs`); ``pretrain_epochs=200`` is the paper's.
-    max_epochs : int, default=50
-        Epochs of training on the total loss (paper).
+        Notes): 200 on sets of up to 1 600 samples, fewer above, so that the stage passes
+        at most 320 000 samples through the network (64 epochs of 5 000 samples, 32 of
+        10 000; :func:`skmvc.base.resolve_epochs`); ``pretrain_epochs=200`` is the paper's.
+    max_epochs : int or "auto", default="auto"
+        Epochs of training on the total loss. ``"auto"``: the paper's 50 on sets of up to
+        2 000 samples, fewer above, at most 100 000 samples (20 epochs of 5 000 samples, 10
+        of 10 000); ``max_epochs=50`` is the paper's.
     batch_size : int or "auto", default="auto"
         Samples per mini-batch. ``"auto"`` (a departure from the paper's 256, see Notes):
         64 when the training set has fewer than 1 024 samples or fewer than 32 a cluster,
@@ -240,6 +249,7 @@ view_patterns_, pattern_centers_
         "feature_dim": [Interval(Integral, 1, None, closed="left")],
         "fusion_hidden": [Interval(Integral, 1, None, closed="left")],
         "gate_hidden": [Interval(Integral, 1, None, closed="left")],
+        "max_epochs": [Interval(Integral, 1, None, closed="left"), StrOptions({"auto"})],
         "epoch_selection": [StrOptions({"last", "stability"})],
         "use_attention": ["boolean"],
         "use_gate": ["boolean"],
@@ -251,7 +261,7 @@ view_patterns_, pattern_centers_
         n_clusters=8,
         *,
         pretrain_epochs="auto",
-        max_epochs=50,
+        max_epochs="auto",
         batch_size="auto",
         lr=3e-4,
         temperature=0.5,
@@ -351,7 +361,8 @@ view_patterns_, pattern_centers_
                 "monitor_tolerance": STABILITY_TOLERANCE,
                 "monitor_start": STABILITY_FROM_START,
             }
-        return [("train", self.max_epochs, self._objective, options)]
+        epochs = resolve_epochs(self.max_epochs, len(data), AUTO_TRAIN_EPOCHS, AUTO_TRAIN_SAMPLES)
+        return [("train", epochs, self._objective, options)]
 
     def _stability(self, module, data, seed):
         """:func:`~skmvc.metrics.kmeans_stability` of the normalised H of at most
