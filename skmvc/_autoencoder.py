@@ -13,6 +13,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from ._engine import OptimizerSpec, Stage, Step, build_optimizer
 from .base import (
     AUTO_PRETRAIN_EPOCHS,
+    AUTO_PRETRAIN_MIN_EPOCHS,
     AUTO_PRETRAIN_SAMPLES,
     BaseMultiViewClustering,
     init_children,
@@ -100,7 +101,11 @@ class AutoencoderClustering(BaseMultiViewClustering):
                 (
                     "pretrain",
                     resolve_epochs(
-                        self.pretrain_epochs, len(data), AUTO_PRETRAIN_EPOCHS, AUTO_PRETRAIN_SAMPLES
+                        self.pretrain_epochs,
+                        len(data),
+                        AUTO_PRETRAIN_EPOCHS,
+                        AUTO_PRETRAIN_SAMPLES,
+                        AUTO_PRETRAIN_MIN_EPOCHS,
                     ),
                     self._reconstruction,
                     {},

@@ -90,16 +90,18 @@ AUTO_BATCH_SIZE = 256
 AUTO_SMALL_BATCH_SIZE = 64
 AUTO_MIN_BATCHES = 4
 AUTO_MIN_CLUSTER_SAMPLES = 32
-#: ``"auto"`` epochs (CRRC's default): a stage runs the paper's number of epochs, or fewer on
-#: a large set, so that it passes at most its budget of samples through the network: 200
-#: epochs of pre-training, at most 320 000 samples; 50 of training, at most 100 000. Every
-#: set of up to 1 600 samples gets the paper's schedule, 5 000 samples get 64 + 20 epochs,
-#: 10 000 get 32 + 10, which bounds a fit's time (docs/benchmarks.md, "Schedules on large
-#: sets").
+#: ``"auto"`` epochs (CRRC's default): a stage runs the paper's number of epochs on a small
+#: set; on a larger one, fewer, so that it passes at most its budget of samples through the
+#: network, but never fewer than its floor: pre-training 200 epochs, at most 320 000
+#: samples, at least 64 epochs; training 50, 100 000, 20. Every set of up to 1 600 samples
+#: gets the paper's schedule and every set of 5 000 samples or more 64 + 20 epochs, which
+#: bounds the time of a fit of 5 000 samples (docs/benchmarks.md, "Schedules on large sets").
 AUTO_PRETRAIN_EPOCHS = 200
 AUTO_PRETRAIN_SAMPLES = 320_000
+AUTO_PRETRAIN_MIN_EPOCHS = 64
 AUTO_TRAIN_EPOCHS = 50
 AUTO_TRAIN_SAMPLES = 100_000
+AUTO_TRAIN_MIN_EPOCHS = 20
 
 
 @dataclass
@@ -420,21 +422,22 @@ def resolve_batch_size(batch_size, n_samples: int, n_clusters: int | None = None
     return AUTO_BATCH_SIZE
 
 
-def resolve_epochs(epochs, n_samples: int, full: int, budget: int) -> int:
+def resolve_epochs(epochs, n_samples: int, full: int, budget: int, least: int) -> int:
     """Epochs of a stage on data of ``n_samples`` samples: ``epochs`` itself, or what the
     ``"auto"`` rule gives: ``full``, capped so that the stage passes at most ``budget``
-    samples through the network (at least one epoch).
+    samples through the network, but at least ``least``.
 
-    >>> [resolve_epochs("auto", n, 200, 320_000) for n in (210, 1600, 2000, 5000, 10000)]
-    [200, 200, 160, 64, 32]
-    >>> [resolve_epochs("auto", n, 50, 100_000) for n in (2000, 4485, 5000, 10000)]
-    [50, 23, 20, 10]
-    >>> resolve_epochs(200, 10000, 200, 320_000)
+    >>> sizes = (210, 1600, 2000, 4485, 5000, 10000)
+    >>> [resolve_epochs("auto", n, 200, 320_000, 64) for n in sizes]
+    [200, 200, 160, 72, 64, 64]
+    >>> [resolve_epochs("auto", n, 50, 100_000, 20) for n in (2000, 2500, 4485, 5000, 10000)]
+    [50, 40, 23, 20, 20]
+    >>> resolve_epochs(200, 10000, 200, 320_000, 64)
     200
     """
     if epochs != "auto":
         return int(epochs)
-    return max(1, min(full, -(-budget // n_samples)))
+    return max(least, min(full, -(-budget // n_samples)))
 
 
 @torch.no_grad()

@@ -106,8 +106,10 @@ class CMMCClustering(AutoencoderClustering):
     ----------
     n_clusters : int, default=8
         Number of clusters K.
-    pretrain_epochs : int, default=200
+    pretrain_epochs : int or "auto", default=200
         Autoencoder pre-training epochs E_p (paper, Algorithm 1).
+        ``"auto"`` caps them on a large set as :class:`skmvc.CRRCClustering`'s default does
+        (not measured for this method yet).
     max_epochs : int, default=50
         Contrastive-learning epochs E_c (paper: BDGP 10, MNIST-USPS 50, Fashion 100).
     finetune_epochs : int, default=30

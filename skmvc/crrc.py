@@ -15,6 +15,7 @@ from torch import nn
 from ._autoencoder import AutoencoderClustering, reconstruction_terms
 from .base import (
     AUTO_TRAIN_EPOCHS,
+    AUTO_TRAIN_MIN_EPOCHS,
     AUTO_TRAIN_SAMPLES,
     apply_module,
     embedding_centers,
@@ -109,13 +110,14 @@ class CRRCClustering(AutoencoderClustering):
         Number of clusters K.
     pretrain_epochs : int or "auto", default="auto"
         Autoencoder pre-training epochs. ``"auto"`` (a departure from the paper's 200, see
-        Notes): 200 on sets of up to 1 600 samples, fewer above, so that the stage passes
-        at most 320 000 samples through the network (64 epochs of 5 000 samples, 32 of
-        10 000; :func:`skmvc.base.resolve_epochs`); ``pretrain_epochs=200`` is the paper's.
+        Notes): 200 on sets of up to 1 600 samples; on larger ones as many as keep the
+        stage at 320 000 samples passed through the network, but at least 64 (160 epochs of
+        2 000 samples, 64 of 5 000 or more; :func:`skmvc.base.resolve_epochs`);
+        ``pretrain_epochs=200`` is the paper's.
     max_epochs : int or "auto", default="auto"
         Epochs of training on the total loss. ``"auto"``: the paper's 50 on sets of up to
-        2 000 samples, fewer above, at most 100 000 samples (20 epochs of 5 000 samples, 10
-        of 10 000); ``max_epochs=50`` is the paper's.
+        2 000 samples; on larger ones at most 100 000 samples, but at least 20 epochs (40 of
+        2 500 samples, 20 of 5 000 or more); ``max_epochs=50`` is the paper's.
     batch_size : int or "auto", default="auto"
         Samples per mini-batch. ``"auto"`` (a departure from the paper's 256, see Notes):
         64 when the training set has fewer than 1 024 samples or fewer than 32 a cluster,
@@ -361,7 +363,13 @@ view_patterns_, pattern_centers_
                 "monitor_tolerance": STABILITY_TOLERANCE,
                 "monitor_start": STABILITY_FROM_START,
             }
-        epochs = resolve_epochs(self.max_epochs, len(data), AUTO_TRAIN_EPOCHS, AUTO_TRAIN_SAMPLES)
+        epochs = resolve_epochs(
+            self.max_epochs,
+            len(data),
+            AUTO_TRAIN_EPOCHS,
+            AUTO_TRAIN_SAMPLES,
+            AUTO_TRAIN_MIN_EPOCHS,
+        )
         return [("train", epochs, self._objective, options)]
 
     def _stability(self, module, data, seed):

@@ -92,8 +92,10 @@ class RAVClustering(AutoencoderClustering):
     ----------
     n_clusters : int, default=8
         Number of clusters K.
-    pretrain_epochs : int, default=200
+    pretrain_epochs : int or "auto", default=200
         Autoencoder pre-training epochs (as MFLVC, the authors' base code).
+        ``"auto"`` caps them on a large set as :class:`skmvc.CRRCClustering`'s default does
+        (not measured for this method yet).
     max_epochs : int, default=50
         Joint-training epochs (*assumption*: not stated).
     batch_size : int or "auto", default="auto"
