@@ -12,12 +12,10 @@ from sklearn.utils._param_validation import Interval, StrOptions
 
 from ._engine import OptimizerSpec, Stage, Step, build_optimizer
 from .base import (
-    AUTO_PRETRAIN_EPOCHS,
-    AUTO_PRETRAIN_MIN_EPOCHS,
-    AUTO_PRETRAIN_SAMPLES,
+    AUTO_PRETRAIN,
+    AUTO_TRAIN,
     BaseMultiViewClustering,
     init_children,
-    resolve_epochs,
 )
 from .losses import reconstruction_loss
 from .nn.missing import term_on_present
@@ -66,10 +64,12 @@ class AutoencoderClustering(BaseMultiViewClustering):
     """
 
     _min_views = 2
+    _auto_epochs: dict = {"pretrain_epochs": AUTO_PRETRAIN, "max_epochs": AUTO_TRAIN}
 
     _parameter_constraints: dict = {
         **BaseMultiViewClustering._parameter_constraints,
         "pretrain_epochs": [Interval(Integral, 0, None, closed="left"), StrOptions({"auto"})],
+        "max_epochs": [Interval(Integral, 1, None, closed="left"), StrOptions({"auto"})],
         "encoder_layers": ["array-like"],
         "latent_dim": [Interval(Integral, 1, None, closed="left")],
         "autoencoder_factory": [callable, None],
@@ -100,13 +100,7 @@ class AutoencoderClustering(BaseMultiViewClustering):
             for name, epochs, loss, options in [
                 (
                     "pretrain",
-                    resolve_epochs(
-                        self.pretrain_epochs,
-                        len(data),
-                        AUTO_PRETRAIN_EPOCHS,
-                        AUTO_PRETRAIN_SAMPLES,
-                        AUTO_PRETRAIN_MIN_EPOCHS,
-                    ),
+                    self._stage_epochs("pretrain_epochs", len(data)),
                     self._reconstruction,
                     {},
                 ),

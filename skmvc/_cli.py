@@ -92,6 +92,7 @@ def _demo(args) -> int:
             **schedule,
         ),
         epochs=args.epochs,
+        n_samples=len(y),
     )
     models = [
         ("k-means on the concatenated views", kmeans_baseline(10, args.seed)),
@@ -131,6 +132,7 @@ def _fit(args) -> int:
         ),
         args.set,
         args.epochs,
+        views[0].shape[0],
     )
     start = time.perf_counter()
     labels = est.fit_predict(views)
@@ -175,9 +177,13 @@ def _benchmark(args) -> int:
                 profile = method_params(method, dataset, args.profile)
                 # The whole configuration is validated before any fit.
                 checked = make_estimator(
-                    method, {**profile, "n_clusters": len(np.unique(y))}, args.set, args.epochs
+                    method,
+                    {**profile, "n_clusters": len(np.unique(y))},
+                    args.set,
+                    args.epochs,
+                    len(y),
                 )
-                params = {**profile, **sets, **_capped(checked, args.epochs)}
+                params = {**profile, **sets, **_capped(checked, args.epochs, len(y))}
             runs = [
                 run_one(method, views, y, params, seed, args.device, args.verbose)
                 for seed in range(args.seeds)
@@ -239,21 +245,25 @@ def parse_sets(items) -> dict:
 _EPOCH_PARAMS = ("pretrain_epochs", "max_epochs", "finetune_epochs")
 
 
-def _capped(est, epochs) -> dict:
-    """The estimator's stage-epoch parameters capped at ``epochs`` (``{}`` for no cap)."""
+def _capped(est, epochs, n_samples=None) -> dict:
+    """The estimator's stage-epoch parameters capped at ``epochs`` (``{}`` for no cap);
+    ``"auto"`` is resolved on ``n_samples`` samples first (taken as ``epochs`` without)."""
     if epochs is None:
         return {}
     values = est.get_params()
     return {
-        k: epochs if values[k] == "auto" else min(int(values[k]), epochs)
+        k: epochs
+        if values[k] == "auto" and n_samples is None
+        else min(est._stage_epochs(k, n_samples), epochs)
         for k in _EPOCH_PARAMS
         if k in values
     }
 
 
-def make_estimator(method: str, params: dict, sets=None, epochs=None):
+def make_estimator(method: str, params: dict, sets=None, epochs=None, n_samples=None):
     """The estimator of ``method`` with ``params``, the ``--set`` items and every stage's
-    epochs capped at ``epochs``, validated by the estimator's own constraints."""
+    epochs capped at ``epochs`` (``"auto"`` epochs resolved on ``n_samples`` samples),
+    validated by the estimator's own constraints."""
     cls = METHODS[method]
     extra = parse_sets(sets)
     valid = cls().get_params()
@@ -266,7 +276,7 @@ def make_estimator(method: str, params: dict, sets=None, epochs=None):
     if epochs is not None and epochs < 1:
         raise ValueError(f"--epochs must be >= 1, got {epochs}.")
     est = cls(**{**params, **extra})
-    est.set_params(**_capped(est, epochs))
+    est.set_params(**_capped(est, epochs, n_samples))
     est._validate_params()  # sklearn's InvalidParameterError is a ValueError
     return est
 

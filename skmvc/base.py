@@ -18,6 +18,7 @@ import os
 import warnings
 from dataclasses import dataclass
 from numbers import Integral, Real
+from typing import NamedTuple
 
 import numpy as np
 import scipy.sparse as sp
@@ -67,6 +68,7 @@ from .nn import init_weights
 from .nn.heads import student_t_assignments
 
 __all__ = [
+    "AutoEpochs",
     "BaseMultiViewClustering",
     "OptimizerSpec",
     "Stage",
@@ -90,18 +92,26 @@ AUTO_BATCH_SIZE = 256
 AUTO_SMALL_BATCH_SIZE = 64
 AUTO_MIN_BATCHES = 4
 AUTO_MIN_CLUSTER_SAMPLES = 32
-#: ``"auto"`` epochs (CRRC's default): a stage runs the paper's number of epochs on a small
-#: set; on a larger one, fewer, so that it passes at most its budget of samples through the
-#: network, but never fewer than its floor: pre-training 200 epochs, at most 320 000
-#: samples, at least 64 epochs; training 50, 100 000, 20. Every set of up to 1 600 samples
-#: gets the paper's schedule and every set of 5 000 samples or more 64 + 20 epochs, which
-#: bounds the time of a fit of 5 000 samples (docs/benchmarks.md, "Schedules on large sets").
-AUTO_PRETRAIN_EPOCHS = 200
-AUTO_PRETRAIN_SAMPLES = 320_000
-AUTO_PRETRAIN_MIN_EPOCHS = 64
-AUTO_TRAIN_EPOCHS = 50
-AUTO_TRAIN_SAMPLES = 100_000
-AUTO_TRAIN_MIN_EPOCHS = 20
+
+
+class AutoEpochs(NamedTuple):
+    """The ``"auto"`` rule of one training stage: the paper's ``full`` epochs on a small set;
+    on a larger one, fewer, so that the stage passes at most ``budget`` samples through the
+    network, but never fewer than ``least`` (:func:`resolve_epochs`)."""
+
+    full: int
+    budget: int
+    least: int
+
+
+#: ``"auto"`` epochs (the default of the autoencoder methods, CMMC, CRRC and RAV): every set
+#: of up to 1 600 samples gets the paper's 200 pre-training + 50 training epochs and every
+#: set of 5 000 samples or more 64 + 20, which bounds the time of a fit of 5 000 samples
+#: (docs/benchmarks.md, "Schedules on large sets"). CMMC's fine-tuning:
+#: :data:`AUTO_FINETUNE`.
+AUTO_PRETRAIN = AutoEpochs(200, 320_000, 64)
+AUTO_TRAIN = AutoEpochs(50, 100_000, 20)
+AUTO_FINETUNE = AutoEpochs(30, 60_000, 12)
 
 
 @dataclass
@@ -422,22 +432,24 @@ def resolve_batch_size(batch_size, n_samples: int, n_clusters: int | None = None
     return AUTO_BATCH_SIZE
 
 
-def resolve_epochs(epochs, n_samples: int, full: int, budget: int, least: int) -> int:
+def resolve_epochs(epochs, n_samples: int, rule: AutoEpochs) -> int:
     """Epochs of a stage on data of ``n_samples`` samples: ``epochs`` itself, or what the
-    ``"auto"`` rule gives: ``full``, capped so that the stage passes at most ``budget``
-    samples through the network, but at least ``least``.
+    ``"auto"`` ``rule`` gives: ``rule.full``, capped so that the stage passes at most
+    ``rule.budget`` samples through the network, but at least ``rule.least``.
 
     >>> sizes = (210, 1600, 2000, 4485, 5000, 10000)
-    >>> [resolve_epochs("auto", n, 200, 320_000, 64) for n in sizes]
+    >>> [resolve_epochs("auto", n, AUTO_PRETRAIN) for n in sizes]
     [200, 200, 160, 72, 64, 64]
-    >>> [resolve_epochs("auto", n, 50, 100_000, 20) for n in (2000, 2500, 4485, 5000, 10000)]
+    >>> [resolve_epochs("auto", n, AUTO_TRAIN) for n in (2000, 2500, 4485, 5000, 10000)]
     [50, 40, 23, 20, 20]
-    >>> resolve_epochs(200, 10000, 200, 320_000, 64)
+    >>> [resolve_epochs("auto", n, AUTO_FINETUNE) for n in (2000, 2500, 4485, 5000)]
+    [30, 24, 14, 12]
+    >>> resolve_epochs(200, 10000, AUTO_PRETRAIN)
     200
     """
     if epochs != "auto":
         return int(epochs)
-    return max(least, min(full, -(-budget // n_samples)))
+    return max(rule.least, min(rule.full, -(-rule.budget // n_samples)))
 
 
 @torch.no_grad()
@@ -540,6 +552,8 @@ class BaseMultiViewClustering(ClusterMixin, TransformerMixin, BaseEstimator):
     #: than :data:`AUTO_MIN_CLUSTER_SAMPLES` training samples a cluster (measured for CRRC,
     #: which gains; RAV lost: docs/benchmarks.md, "Batches on small sets").
     _auto_batch_fine_partitions = False
+    #: The :class:`AutoEpochs` rule of each stage-epoch parameter that accepts ``"auto"``.
+    _auto_epochs: dict = {}
 
     #: Parameters whose default changed when they were introduced, with the value that
     #: gives the earlier behaviour: :meth:`load` uses it for a model file that lacks them.
@@ -549,6 +563,11 @@ class BaseMultiViewClustering(ClusterMixin, TransformerMixin, BaseEstimator):
         super().__init_subclass__(**kwargs)
         if not cls.__name__.startswith("_"):
             _ESTIMATORS[cls.__name__] = cls
+
+    def _stage_epochs(self, param: str, n_samples: int) -> int:
+        """The epochs that the parameter ``param`` gives a stage on ``n_samples`` training
+        samples (``"auto"`` resolved by the class's rule for it)."""
+        return resolve_epochs(getattr(self, param), n_samples, self._auto_epochs.get(param))
 
     # ------------------------------------------------------------------ method hooks
     def _build_module(self, view_shapes, generator: torch.Generator) -> torch.nn.Module:

@@ -16,7 +16,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from torch import nn
 
 from ._autoencoder import AutoencoderClustering, reconstruction_terms
-from .base import KMEANS_N_INIT, apply_module
+from .base import AUTO_FINETUNE, KMEANS_N_INIT, apply_module
 from .losses import cluster_contrast, cluster_entropy, nt_xent
 from .nn import MLP, build_autoencoders
 from .nn.missing import fill_missing, mean_over_present, term_on_pairs, term_on_present
@@ -188,10 +188,15 @@ cluster_centers_, view_patterns_, pattern_centers_
     ['contrastive', 'finetune', 'pretrain']
     """
 
+    _auto_epochs: dict = {
+        **AutoencoderClustering._auto_epochs,
+        "finetune_epochs": AUTO_FINETUNE,
+    }
+
     _parameter_constraints: dict = {
         **AutoencoderClustering._parameter_constraints,
         "assign_labels": [StrOptions({"head", "kmeans", "auto"})],
-        "finetune_epochs": [Interval(Integral, 0, None, closed="left")],
+        "finetune_epochs": [Interval(Integral, 0, None, closed="left"), StrOptions({"auto"})],
         "feature_temperature": [Interval(Real, 0, None, closed="neither")],
         "label_temperature": [Interval(Real, 0, None, closed="neither")],
         "feature_dim": [Interval(Integral, 1, None, closed="left")],
@@ -202,9 +207,9 @@ cluster_centers_, view_patterns_, pattern_centers_
         self,
         n_clusters=8,
         *,
-        pretrain_epochs=200,
-        max_epochs=50,
-        finetune_epochs=30,
+        pretrain_epochs="auto",
+        max_epochs="auto",
+        finetune_epochs="auto",
         batch_size=256,
         lr=3e-4,
         feature_temperature=0.5,
@@ -303,13 +308,15 @@ cluster_centers_, view_patterns_, pattern_centers_
     # ------------------------------------------------------------------ training
     def _stages_after_pretraining(self, module, data, seed):
         set_pseudo_labels = partial(self._set_pseudo_labels, module, data, seed)
+        n = len(data)
+        finetune = self._stage_epochs("finetune_epochs", n)
         return [
-            ("contrastive", self.max_epochs, self._objective, {}),
+            ("contrastive", self._stage_epochs("max_epochs", n), self._objective, {}),
             (
                 "finetune",
-                self.finetune_epochs,
+                finetune,
                 self._finetune_loss,
-                {"on_begin": set_pseudo_labels if self.finetune_epochs else None},
+                {"on_begin": set_pseudo_labels if finetune else None},
             ),
         ]
 

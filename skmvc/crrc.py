@@ -13,15 +13,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from torch import nn
 
 from ._autoencoder import AutoencoderClustering, reconstruction_terms
-from .base import (
-    AUTO_TRAIN_EPOCHS,
-    AUTO_TRAIN_MIN_EPOCHS,
-    AUTO_TRAIN_SAMPLES,
-    apply_module,
-    embedding_centers,
-    resolve_epochs,
-    training_embedding,
-)
+from .base import apply_module, embedding_centers, training_embedding
 from .losses import info_nce
 from .metrics import kmeans_stability
 from .nn import MLP, CrossViewRecalibration, build_autoencoders
@@ -267,7 +259,6 @@ view_patterns_, pattern_centers_
         "feature_dim": [Interval(Integral, 1, None, closed="left")],
         "fusion_hidden": [Interval(Integral, 1, None, closed="left")],
         "gate_hidden": [Interval(Integral, 1, None, closed="left")],
-        "max_epochs": [Interval(Integral, 1, None, closed="left"), StrOptions({"auto"})],
         "epoch_selection": [StrOptions({"last", "stability"})],
         "use_attention": ["boolean"],
         "use_gate": ["boolean"],
@@ -379,13 +370,7 @@ view_patterns_, pattern_centers_
                 "monitor_tolerance": STABILITY_TOLERANCE,
                 "monitor_start": STABILITY_FROM_START,
             }
-        epochs = resolve_epochs(
-            self.max_epochs,
-            len(data),
-            AUTO_TRAIN_EPOCHS,
-            AUTO_TRAIN_SAMPLES,
-            AUTO_TRAIN_MIN_EPOCHS,
-        )
+        epochs = self._stage_epochs("max_epochs", len(data))
         return [("train", epochs, self._objective, options)]
 
     def _stability(self, module, data, seed):

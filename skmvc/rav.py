@@ -195,8 +195,8 @@ cluster_centers_, view_patterns_, pattern_centers_
         self,
         n_clusters=8,
         *,
-        pretrain_epochs=200,
-        max_epochs=50,
+        pretrain_epochs="auto",
+        max_epochs="auto",
         batch_size="auto",
         lr=3e-4,
         label_weight=1.0,
@@ -293,7 +293,7 @@ cluster_centers_, view_patterns_, pattern_centers_
         }
 
     def _stages_after_pretraining(self, module, data, seed):
-        return [("train", self.max_epochs, self._objective, {})]
+        return [("train", self._stage_epochs("max_epochs", len(data)), self._objective, {})]
 
     _extra_fitted_attributes = ("view_weights_",)
 

@@ -172,32 +172,3 @@ def test_learns_on_mnist_usps_subset_and_the_view_contrast_is_why():
     eq12 = CRRCClustering(10, view_contrast_weight=0.0, **params).fit(views)
     assert clustering_accuracy(y, default.labels_) >= 0.85
     assert clustering_accuracy(y, eq12.labels_) <= clustering_accuracy(y, default.labels_) - 0.15
-
-
-def test_auto_epochs_cap_each_stage_by_a_budget_of_samples(monkeypatch):
-    """``"auto"`` epochs (CRRC's default): each stage runs the paper's number of epochs,
-    or as many as its budget of samples allows on a larger set but at least its floor;
-    integers are kept. The budgets are lowered here so that 60 samples exceed them."""
-    import skmvc._autoencoder
-    import skmvc.crrc
-
-    monkeypatch.setattr(skmvc._autoencoder, "AUTO_PRETRAIN_SAMPLES", 120)  # 2 epochs of 60
-    monkeypatch.setattr(skmvc._autoencoder, "AUTO_PRETRAIN_MIN_EPOCHS", 1)
-    monkeypatch.setattr(skmvc.crrc, "AUTO_TRAIN_SAMPLES", 150)  # 2.5 -> 3 epochs of 60
-    monkeypatch.setattr(skmvc.crrc, "AUTO_TRAIN_MIN_EPOCHS", 1)
-    rng = np.random.RandomState(0)
-    views = [rng.rand(60, 5), rng.rand(60, 3)]
-
-    def epochs_run(**params):
-        est = small_crrc(n_clusters=3, n_iter_no_change=None, **params).fit(views)
-        return [sum(row["stage"] == s for row in est.history_) for s in ("pretrain", "train")]
-
-    assert CRRCClustering().pretrain_epochs == CRRCClustering().max_epochs == "auto"
-    assert epochs_run(pretrain_epochs="auto", max_epochs="auto") == [2, 3]
-    assert epochs_run(pretrain_epochs=4, max_epochs=1) == [4, 1]
-    monkeypatch.setattr(skmvc._autoencoder, "AUTO_PRETRAIN_MIN_EPOCHS", 5)  # the floors
-    monkeypatch.setattr(skmvc.crrc, "AUTO_TRAIN_MIN_EPOCHS", 4)
-    assert epochs_run(pretrain_epochs="auto", max_epochs="auto") == [5, 4]
-    monkeypatch.setattr(skmvc._autoencoder, "AUTO_PRETRAIN_SAMPLES", 10**6)
-    monkeypatch.setattr(skmvc.crrc, "AUTO_TRAIN_SAMPLES", 10**6)
-    assert epochs_run(pretrain_epochs="auto", max_epochs="auto") == [200, 50]

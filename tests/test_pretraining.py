@@ -3,9 +3,10 @@
 import numpy as np
 import pytest
 import torch
-from conftest import small_conan, small_eamc
+from conftest import ESTIMATORS, small_conan, small_eamc
 
 from skmvc._engine import Batch
+from skmvc.base import AutoEpochs
 from skmvc.nn import build_decoders
 
 SMALL = {"CONAN": small_conan, "EAMC": small_eamc}
@@ -110,3 +111,46 @@ def test_a_model_file_from_before_pretraining_loads_without_it(name, two_views, 
     loaded = BaseMultiViewClustering.load(path, device="cpu")
     assert loaded.pretrain_epochs == 0 and loaded.module_.decoders is None
     np.testing.assert_array_equal(loaded.predict(views), model.predict(views))
+
+
+#: The stages of each autoencoder method, with the parameter that sets each one's epochs.
+AUTOENCODER_STAGES = {
+    "CMMCClustering": {
+        "pretrain": "pretrain_epochs",
+        "contrastive": "max_epochs",
+        "finetune": "finetune_epochs",
+    },
+    "CRRCClustering": {"pretrain": "pretrain_epochs", "train": "max_epochs"},
+    "RAVClustering": {"pretrain": "pretrain_epochs", "train": "max_epochs"},
+}
+
+
+@pytest.mark.filterwarnings("ignore::skmvc.exceptions.CollapseWarning")
+@pytest.mark.parametrize("name", sorted(AUTOENCODER_STAGES))
+def test_auto_epochs_cap_each_stage_by_a_budget_of_samples(name, monkeypatch):
+    """``"auto"`` epochs (the autoencoder methods' default): each stage runs the paper's
+    number of epochs, or as many as its budget of samples allows on a larger set but at
+    least its floor; integers are kept. The rules are shrunk here so that 60 samples exceed
+    the budgets."""
+    stages = AUTOENCODER_STAGES[name]
+    factory = ESTIMATORS[name]
+    rng = np.random.RandomState(0)
+    views = [rng.rand(60, 5), rng.rand(60, 3)]
+
+    def epochs_run(**params):
+        est = factory(n_iter_no_change=None, **params).fit(views)
+        return [sum(row["stage"] == s for row in est.history_) for s in stages]
+
+    def rules(budgets, least, full=(7, 6, 5)):
+        rule = {p: AutoEpochs(f, b, least) for p, f, b in zip(stages.values(), full, budgets)}
+        monkeypatch.setattr(type(factory()), "_auto_epochs", rule)
+
+    auto = dict.fromkeys(stages.values(), "auto")
+    assert all(getattr(type(factory())(), p) == "auto" for p in stages.values())
+    rules(budgets=(120, 150, 90), least=1)  # 2, 2.5 -> 3 and 1.5 -> 2 epochs of 60
+    assert epochs_run(**auto) == [2, 3, 2][: len(stages)]
+    assert epochs_run(**dict.fromkeys(stages.values(), 4)) == [4] * len(stages)
+    rules(budgets=(120, 150, 90), least=4)  # the floors
+    assert epochs_run(**auto) == [4] * len(stages)
+    rules(budgets=(10**6,) * 3, least=1)  # a small set: the full epochs
+    assert epochs_run(**auto) == [7, 6, 5][: len(stages)]
