@@ -104,14 +104,12 @@ class AutoEpochs(NamedTuple):
     least: int
 
 
-#: ``"auto"`` epochs (the default of the autoencoder methods, CMMC, CRRC and RAV): every set
-#: of up to 1 600 samples gets the paper's 200 pre-training + 50 training epochs and every
-#: set of 5 000 samples or more 64 + 20, which bounds the time of a fit of 5 000 samples
-#: (docs/benchmarks.md, "Schedules on large sets"). CMMC's fine-tuning:
-#: :data:`AUTO_FINETUNE`.
+#: ``"auto"`` epochs of the autoencoder methods (CRRC's; CMMC and RAV, whose epochs cost
+#: more, have smaller budgets): every set of up to 1 600 samples gets the paper's 200
+#: pre-training + 50 training epochs and every set of 5 000 samples or more 64 + 20, which
+#: bounds the time of a fit of 5 000 samples (docs/benchmarks.md, "Schedules on large sets").
 AUTO_PRETRAIN = AutoEpochs(200, 320_000, 64)
 AUTO_TRAIN = AutoEpochs(50, 100_000, 20)
-AUTO_FINETUNE = AutoEpochs(30, 60_000, 12)
 
 
 @dataclass
@@ -442,8 +440,8 @@ def resolve_epochs(epochs, n_samples: int, rule: AutoEpochs) -> int:
     [200, 200, 160, 72, 64, 64]
     >>> [resolve_epochs("auto", n, AUTO_TRAIN) for n in (2000, 2500, 4485, 5000, 10000)]
     [50, 40, 23, 20, 20]
-    >>> [resolve_epochs("auto", n, AUTO_FINETUNE) for n in (2000, 2500, 4485, 5000)]
-    [30, 24, 14, 12]
+    >>> [resolve_epochs("auto", n, AutoEpochs(30, 45_000, 9)) for n in (1500, 2500, 5000)]
+    [30, 18, 9]
     >>> resolve_epochs(200, 10000, AUTO_PRETRAIN)
     200
     """

@@ -16,7 +16,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from torch import nn
 
 from ._autoencoder import AutoencoderClustering, reconstruction_terms
-from .base import AUTO_FINETUNE, KMEANS_N_INIT, apply_module
+from .base import KMEANS_N_INIT, AutoEpochs, apply_module
 from .losses import cluster_contrast, cluster_entropy, nt_xent
 from .nn import MLP, build_autoencoders
 from .nn.missing import fill_missing, mean_over_present, term_on_pairs, term_on_present
@@ -188,9 +188,13 @@ cluster_centers_, view_patterns_, pattern_centers_
     ['contrastive', 'finetune', 'pretrain']
     """
 
+    #: ``"auto"`` epochs: the paper's 200 + 50 + 30 on sets of up to 1 200 samples, 48 + 15
+    #: + 9 on 5 000 or more (CMMC's epochs cost about 1.2 times CRRC's; docs/benchmarks.md,
+    #: "Schedules on large sets").
     _auto_epochs: dict = {
-        **AutoencoderClustering._auto_epochs,
-        "finetune_epochs": AUTO_FINETUNE,
+        "pretrain_epochs": AutoEpochs(200, 240_000, 48),
+        "max_epochs": AutoEpochs(50, 75_000, 15),
+        "finetune_epochs": AutoEpochs(30, 45_000, 9),
     }
 
     _parameter_constraints: dict = {

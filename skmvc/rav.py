@@ -11,7 +11,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from torch import nn
 
 from ._autoencoder import AutoencoderClustering, reconstruction_terms
-from .base import apply_module
+from .base import AutoEpochs, apply_module
 from .losses import (
     cluster_contrast,
     cluster_entropy,
@@ -176,6 +176,14 @@ cluster_centers_, view_patterns_, pattern_centers_
     >>> model.labels_.shape, model.view_weights_.shape
     ((60,), (2, 2))
     """
+
+    #: ``"auto"`` epochs: the paper's 200 + 50 on sets of up to 1 200 samples, 48 + 15 on
+    #: 5 000 or more (RAV's epochs cost about 1.3 times CRRC's; docs/benchmarks.md,
+    #: "Schedules on large sets").
+    _auto_epochs: dict = {
+        "pretrain_epochs": AutoEpochs(200, 240_000, 48),
+        "max_epochs": AutoEpochs(50, 75_000, 15),
+    }
 
     _parameter_constraints: dict = {
         **AutoencoderClustering._parameter_constraints,

@@ -145,15 +145,15 @@ def test_set_reaches_any_parameter_and_epochs_caps_every_stage(tmp_path, monkeyp
 
 def test_epochs_caps_what_auto_epochs_give_on_the_data():
     """``--epochs N`` never lengthens a stage: ``"auto"`` is resolved on the data's size
-    first (64 + 20 + 12 epochs on 5 000 samples), then capped."""
+    first (48 + 15 + 9 epochs on 5 000 samples), then capped."""
     from skmvc._cli import make_estimator
 
     def epochs(cap, n_samples):
         est = make_estimator("cmmc", {"n_clusters": 3}, epochs=cap, n_samples=n_samples)
         return [est.pretrain_epochs, est.max_epochs, est.finetune_epochs]
 
-    assert epochs(100, 5000) == [64, 20, 12]
-    assert epochs(30, 5000) == [30, 20, 12]
+    assert epochs(100, 5000) == [48, 15, 9]
+    assert epochs(30, 5000) == [30, 15, 9]
     assert epochs(100, 500) == [100, 50, 30]
     assert epochs(None, 5000) == ["auto"] * 3
 
