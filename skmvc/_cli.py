@@ -91,8 +91,8 @@ def _demo(args) -> int:
             verbose=args.verbose,
             **schedule,
         ),
+        len(y),
         epochs=args.epochs,
-        n_samples=len(y),
     )
     models = [
         ("k-means on the concatenated views", kmeans_baseline(10, args.seed)),
@@ -130,9 +130,9 @@ def _fit(args) -> int:
             random_state=args.seed,
             verbose=args.verbose,
         ),
+        views[0].shape[0],
         args.set,
         args.epochs,
-        views[0].shape[0],
     )
     start = time.perf_counter()
     labels = est.fit_predict(views)
@@ -179,9 +179,9 @@ def _benchmark(args) -> int:
                 checked = make_estimator(
                     method,
                     {**profile, "n_clusters": len(np.unique(y))},
+                    len(y),
                     args.set,
                     args.epochs,
-                    len(y),
                 )
                 params = {**profile, **sets, **_capped(checked, args.epochs, len(y))}
             runs = [
@@ -245,22 +245,16 @@ def parse_sets(items) -> dict:
 _EPOCH_PARAMS = ("pretrain_epochs", "max_epochs", "finetune_epochs")
 
 
-def _capped(est, epochs, n_samples=None) -> dict:
-    """The estimator's stage-epoch parameters capped at ``epochs`` (``{}`` for no cap);
-    ``"auto"`` is resolved on ``n_samples`` samples first (taken as ``epochs`` without)."""
+def _capped(est, epochs, n_samples: int) -> dict:
+    """The estimator's stage-epoch parameters on ``n_samples`` samples (``"auto"``
+    resolved) capped at ``epochs`` (``{}`` for no cap)."""
     if epochs is None:
         return {}
     values = est.get_params()
-    return {
-        k: epochs
-        if values[k] == "auto" and n_samples is None
-        else min(est._stage_epochs(k, n_samples), epochs)
-        for k in _EPOCH_PARAMS
-        if k in values
-    }
+    return {k: min(est._stage_epochs(k, n_samples), epochs) for k in _EPOCH_PARAMS if k in values}
 
 
-def make_estimator(method: str, params: dict, sets=None, epochs=None, n_samples=None):
+def make_estimator(method: str, params: dict, n_samples: int, sets=None, epochs=None):
     """The estimator of ``method`` with ``params``, the ``--set`` items and every stage's
     epochs capped at ``epochs`` (``"auto"`` epochs resolved on ``n_samples`` samples),
     validated by the estimator's own constraints."""

@@ -149,7 +149,7 @@ def test_epochs_caps_what_auto_epochs_give_on_the_data():
     from skmvc._cli import make_estimator
 
     def epochs(cap, n_samples):
-        est = make_estimator("cmmc", {"n_clusters": 3}, epochs=cap, n_samples=n_samples)
+        est = make_estimator("cmmc", {"n_clusters": 3}, n_samples, epochs=cap)
         return [est.pretrain_epochs, est.max_epochs, est.finetune_epochs]
 
     assert epochs(100, 5000) == [48, 15, 9]
