@@ -221,6 +221,7 @@ cluster_centers_, view_patterns_, pattern_centers_
         "label_temperature": [Interval(Real, 0, None, closed="neither")],
         "feature_dim": [Interval(Integral, 1, None, closed="left")],
         "hidden_dim": [Interval(Integral, 1, None, closed="left")],
+        "epoch_selection": [StrOptions({"last", "stability"})],
     }
 
     def __init__(
@@ -238,6 +239,7 @@ cluster_centers_, view_patterns_, pattern_centers_
         latent_dim=512,
         feature_dim=128,
         hidden_dim=512,
+        epoch_selection="last",
         autoencoder_factory=None,
         device="auto",
         random_state=None,
@@ -263,6 +265,7 @@ cluster_centers_, view_patterns_, pattern_centers_
         self.latent_dim = latent_dim
         self.feature_dim = feature_dim
         self.hidden_dim = hidden_dim
+        self.epoch_selection = epoch_selection
         self.autoencoder_factory = autoencoder_factory
         self.device = device
         self.random_state = random_state
@@ -331,7 +334,12 @@ cluster_centers_, view_patterns_, pattern_centers_
         n = len(data)
         finetune = self._stage_epochs("finetune_epochs", n)
         return [
-            ("contrastive", self._stage_epochs("max_epochs", n), self._objective, {}),
+            (
+                "contrastive",
+                self._stage_epochs("max_epochs", n),
+                self._objective,
+                self._epoch_selection(module, data, seed),
+            ),
             (
                 "finetune",
                 finetune,

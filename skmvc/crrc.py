@@ -8,29 +8,16 @@ from numbers import Integral, Real
 import numpy as np
 import torch
 import torch.nn.functional as F
-from sklearn.preprocessing import normalize
 from sklearn.utils._param_validation import Interval, StrOptions
 from torch import nn
 
 from ._autoencoder import AutoencoderClustering, reconstruction_terms
-from .base import apply_module, embedding_centers, training_embedding
+from .base import apply_module, embedding_centers
 from .losses import info_nce
-from .metrics import kmeans_stability
 from .nn import MLP, CrossViewRecalibration, build_autoencoders
 from .nn.missing import fill_missing, term_on_present
 
 __all__ = ["CRRCClustering"]
-
-#: ``epoch_selection="stability"`` reads the training stage every this many epochs, ...
-STABILITY_EVERY = 5
-#: ... on at most this many training samples, with this many k-means runs, ...
-STABILITY_SAMPLES = 2000
-STABILITY_RUNS = 4
-#: ... and keeps the last epoch unless its reading is more than this below the best.
-STABILITY_TOLERANCE = 0.1
-#: ... and the stage is read before its first epoch too (it may end with the pre-trained
-#: weights).
-STABILITY_FROM_START = True
 
 
 class _CRRCNetwork(nn.Module):
@@ -362,28 +349,9 @@ view_patterns_, pattern_centers_
         }
 
     def _stages_after_pretraining(self, module, data, seed):
-        options = {}
-        if self.epoch_selection == "stability":
-            options = {
-                "monitor": partial(self._stability, module, data, seed),
-                "monitor_every": STABILITY_EVERY,
-                "monitor_tolerance": STABILITY_TOLERANCE,
-                "monitor_start": STABILITY_FROM_START,
-            }
+        options = self._epoch_selection(module, data, seed)
         epochs = self._stage_epochs("max_epochs", len(data))
         return [("train", epochs, self._objective, options)]
-
-    def _stability(self, module, data, seed):
-        """:func:`~skmvc.metrics.kmeans_stability` of the normalised H of at most
-        ``STABILITY_SAMPLES`` training samples (complete ones when some miss views)."""
-        h = training_embedding(self, module, data, seed, STABILITY_SAMPLES)
-        return kmeans_stability(
-            normalize(h.astype(np.float64)),
-            self.n_clusters,
-            n_runs=STABILITY_RUNS,
-            sample_size=None,
-            random_state=seed % (2**31 - STABILITY_RUNS),
-        )
 
     _extra_fitted_attributes = ("cluster_centers_",)
 

@@ -115,7 +115,7 @@ def test_labels_are_kmeans_on_normalised_h_and_predict_is_nearest_centroid(two_v
 
 
 def test_stability_selection_keeps_the_last_epoch_unless_clearly_less_stable(two_views):
-    from skmvc.crrc import STABILITY_EVERY, STABILITY_TOLERANCE
+    from skmvc._autoencoder import STABILITY_EVERY, STABILITY_TOLERANCE
 
     views, _ = two_views
     params = dict(max_epochs=12, n_iter_no_change=None)
