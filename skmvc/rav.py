@@ -131,6 +131,13 @@ class RAVClustering(AutoencoderClustering):
         scale matches the views'.
     use_view_weights : bool, default=True
         ``False`` weighs every view pair by one (the paper's ablation "w/o W").
+    epoch_selection : {"last", "stability"}, default="last"
+        Which weights the training stage ends with, as in :class:`skmvc.CRRCClustering`:
+        ``"last"``, its last epoch's (the paper); ``"stability"``, its last epoch's unless
+        how reproducibly k-means partitions the embedding (the concatenated normalised
+        latents; read before the first epoch, every 5 epochs and at the last; no labels)
+        is more than 0.1 below its best reading, and then the earliest best-reading
+        epoch's.
     encoder_layers : tuple of int, default=(500, 500, 2000)
         *Assumption* (as CMMC): hidden widths of each view's encoder; the decoder mirrors
         them.
@@ -208,6 +215,7 @@ cluster_centers_, view_patterns_, pattern_centers_
         "normalize_latents": ["boolean"],
         "scale_global_distance": ["boolean"],
         "use_view_weights": ["boolean"],
+        "epoch_selection": [StrOptions({"last", "stability"})],
         "hidden_dim": [Interval(Integral, 1, None, closed="left")],
     }
 
@@ -227,6 +235,7 @@ cluster_centers_, view_patterns_, pattern_centers_
         normalize_latents=True,
         scale_global_distance=True,
         use_view_weights=True,
+        epoch_selection="last",
         encoder_layers=(500, 500, 2000),
         latent_dim=512,
         hidden_dim=512,
@@ -256,6 +265,7 @@ cluster_centers_, view_patterns_, pattern_centers_
         self.normalize_latents = normalize_latents
         self.scale_global_distance = scale_global_distance
         self.use_view_weights = use_view_weights
+        self.epoch_selection = epoch_selection
         self.encoder_layers = encoder_layers
         self.latent_dim = latent_dim
         self.hidden_dim = hidden_dim
@@ -313,7 +323,8 @@ cluster_centers_, view_patterns_, pattern_centers_
         }
 
     def _stages_after_pretraining(self, module, data, seed):
-        return [("train", self._stage_epochs("max_epochs", len(data)), self._objective, {})]
+        options = self._epoch_selection(module, data, seed)
+        return [("train", self._stage_epochs("max_epochs", len(data)), self._objective, options)]
 
     _extra_fitted_attributes = ("view_weights_",)
 

@@ -1,15 +1,16 @@
-"""``epoch_selection="stability"``: a stage of CRRC (training) or CMMC (contrastive) keeps
+"""``epoch_selection="stability"``: a stage of CRRC or RAV (training) or CMMC (contrastive) keeps
 its last weights unless a label-free reading of their embedding is clearly worse."""
 
 import numpy as np
 import pytest
-from conftest import small_cmmc, small_crrc
+from conftest import small_cmmc, small_crrc, small_rav
 
 from skmvc._autoencoder import STABILITY_EVERY, STABILITY_TOLERANCE
 
 # (estimator factory, the selected stage, parameters that end the fit with that stage)
 CASES = {
     "CRRC": (small_crrc, "train", dict(max_epochs=12, n_iter_no_change=None)),
+    "RAV": (small_rav, "train", dict(max_epochs=12, n_iter_no_change=None)),
     "CMMC": (
         small_cmmc,
         "contrastive",
