@@ -60,7 +60,13 @@ PROFILES = {
         "quick": dict(max_epochs=10, batch_size=128),
     },
     "cmmc": {
-        "paper": dict(pretrain_epochs=200, max_epochs=50, finetune_epochs=30, batch_size=256),
+        "paper": dict(
+            pretrain_epochs=200,
+            max_epochs=50,
+            finetune_epochs=30,
+            batch_size=256,
+            epoch_selection="last",
+        ),
         "quick": dict(pretrain_epochs=10, max_epochs=10, finetune_epochs=5),
     },
     "crrc": {
@@ -74,7 +80,13 @@ PROFILES = {
         "quick": dict(pretrain_epochs=20, max_epochs=20),
     },
     "rav": {
-        "paper": dict(pretrain_epochs=200, max_epochs=50, batch_size=256, assign_labels="head"),
+        "paper": dict(
+            pretrain_epochs=200,
+            max_epochs=50,
+            batch_size=256,
+            assign_labels="head",
+            epoch_selection="last",
+        ),
         "quick": dict(pretrain_epochs=10, max_epochs=10),
     },
 }
