@@ -85,36 +85,46 @@ def measure(method: str, views, y, seed: int) -> dict:
     }
 
 
-def report(path: Path, datasets, methods) -> int:
-    rows = [r for r in read_rows(path) if r["dataset"] in datasets and r["method"] in methods]
+def mean_std(values) -> str:
+    v = np.array(values, dtype=float)
+    return f"{v.mean():.3f} ± {v.std():.3f}"
+
+
+def table(title: str, head: list, cells: list, datasets):
+    """Print a markdown table's title and header; yield each set's name and rows (of
+    ``cells``) in the suite's order, for the caller to print its line."""
+    print(f"\n### {title}\n")
+    print("| " + " | ".join(head) + " |")
+    print("|---" * len(head) + "|")
+    for d in [d for d in DATASETS if d in datasets]:
+        rs = [r for r in cells if r["dataset"] == d]
+        if rs:
+            yield d, rs
+
+
+def by_method(rows, methods):
+    """Each method's rows, for the methods that have some."""
     for method in methods:
         cells = [r for r in rows if r["method"] == method]
-        if not cells:
-            continue
+        if cells:
+            yield method, cells
+
+
+def report(path: Path, datasets, methods) -> int:
+    rows = [r for r in read_rows(path) if r["dataset"] in datasets and r["method"] in methods]
+    for method, cells in by_method(rows, methods):
         widths = cells[0]["widths"]
-        print(
-            f"\n### {method}: k-means ACC through the untrained encoder, mean ± std over seeds\n"
-        )
+        title = f"{method}: k-means ACC through the untrained encoder, mean ± std over seeds"
         head = ["set", "scaled views", "rows L2-normalised"] + [
             f"layer {i + 1} ({w})" for i, w in enumerate(widths)
         ]
-        print("| " + " | ".join(head) + " |")
-        print("|---" * len(head) + "|")
-        for d in [d for d in DATASETS if d in datasets]:
-            rs = [r for r in cells if r["dataset"] == d]
-            if not rs:
-                continue
-
-            def fmt(values):
-                v = np.array(values, dtype=float)
-                return f"{v.mean():.3f} ± {v.std():.3f}"
-
+        for d, rs in table(title, head, cells, datasets):
             line = [
                 f"{d} ({len(rs)})",
-                fmt([r["input"] for r in rs]),
-                fmt([r["input_l2rows"] for r in rs]),
+                mean_std([r["input"] for r in rs]),
+                mean_std([r["input_l2rows"] for r in rs]),
             ]
-            line += [fmt([r["layers"][i] for r in rs]) for i in range(len(widths))]
+            line += [mean_std([r["layers"][i] for r in rs]) for i in range(len(widths))]
             print("| " + " | ".join(line) + " |")
     trained_against_untrained(rows, datasets, methods)
     return 0
@@ -157,22 +167,33 @@ def trained_against_untrained(rows, datasets, methods) -> None:
         print("| " + " | ".join(line) + " |")
 
 
-def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def parse_args(argv, doc, methods, default_methods, results, report, measure) -> int:
+    """The command line shared with ``stage_geometry.py``: measure, or ``--report``."""
+    parser = argparse.ArgumentParser(description=doc.splitlines()[0])
     parser.add_argument(
         "--data-dir", type=Path, default=HERE.parent.parent / "shared" / "datasets"
     )
     parser.add_argument("--datasets", nargs="+", default=VECTOR_SETS)
-    parser.add_argument(
-        "--methods", nargs="+", default=["conan", "eamc"], choices=["conan", "eamc"]
-    )
+    parser.add_argument("--methods", nargs="+", default=default_methods, choices=methods)
     parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
-    parser.add_argument("--results", type=Path, default=DEFAULT_RESULTS)
+    parser.add_argument("--results", type=Path, default=results)
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--report", action="store_true")
     args = parser.parse_args(argv)
     if args.report:
         return report(args.results, args.datasets, args.methods)
+    return measure_all(args, measure)
+
+
+def main(argv=None) -> int:
+    methods = ["conan", "eamc"]
+    return parse_args(argv, __doc__, methods, methods, DEFAULT_RESULTS, report, measure)
+
+
+def measure_all(args, measure) -> int:
+    """Run ``measure(method, views, y, seed)`` on every (set, seed, method) of ``args`` not
+    yet in ``args.results``, appending each row as it finishes (also used by
+    ``stage_geometry.py``)."""
     torch.set_num_threads(args.threads)
     done = {(r["method"], r["dataset"], r["seed"]) for r in read_rows(args.results)}
     for name in args.datasets:
@@ -186,6 +207,7 @@ def main(argv=None) -> int:
                     "dataset": name,
                     "seed": seed,
                     **measure(method, views, y, seed),
+                    "threads": args.threads,
                 }
                 append_row(args.results, row)
                 print(json.dumps(row), flush=True)

@@ -21,7 +21,6 @@ a rerun. Views are prepared as in ``benchmarks/suite.py``.
 
 from __future__ import annotations
 
-import argparse
 import dataclasses
 import sys
 import time
@@ -29,23 +28,17 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from sklearn.cluster import KMeans
 from sklearn.preprocessing import normalize
 
-from skmvc._benchmark import IMAGE_SETS, METHODS, append_row, read_rows
+from skmvc._benchmark import METHODS, read_rows
 from skmvc.metrics import clustering_accuracy
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from suite import DATASETS, prepared_views  # noqa: E402
+from encoder_geometry import by_method, kmeans_acc, mean_std, parse_args, table  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 DEFAULT_RESULTS = HERE / "results_stages.jsonl"
 AUTOENCODER_METHODS = ["cmmc", "rav", "crrc"]
-
-
-def kmeans_acc(X, y, k, seed) -> float:
-    labels = KMeans(k, n_init=10, random_state=seed).fit_predict(X.astype(np.float64))
-    return float(clustering_accuracy(y, labels))
 
 
 @torch.no_grad()
@@ -98,63 +91,23 @@ def measure(method: str, views, y, seed: int) -> dict:
 
 def report(path: Path, datasets, methods) -> int:
     rows = [r for r in read_rows(path) if r["dataset"] in datasets and r["method"] in methods]
-
-    def fmt(values):
-        v = np.array(values, dtype=float)
-        return f"{v.mean():.3f} ± {v.std():.3f}"
-
-    for method in methods:
-        cells = [r for r in rows if r["method"] == method]
-        if not cells:
-            continue
+    for method, cells in by_method(rows, methods):
         names = list(cells[0]["stages"])
-        print(f"\n### {method}: k-means ACC on the latents z, mean ± std over seeds\n")
+        title = f"{method}: k-means ACC on the latents z, mean ± std over seeds"
         head = ["set (seeds)", "k-means (views)"]
         head += [f"z before {n}" for n in names] + ["z after the fit", "the fit's labels"]
-        print("| " + " | ".join(head) + " |")
-        print("|---" * len(head) + "|")
-        for d in [d for d in DATASETS if d in datasets]:
-            rs = [r for r in cells if r["dataset"] == d]
-            if not rs:
-                continue
-            line = [f"{d} ({len(rs)})", fmt([r["views"] for r in rs])]
-            line += [fmt([r["stages"][n] for r in rs]) for n in names]
-            line += [fmt([r["fitted"] for r in rs]), fmt([r["labels"] for r in rs])]
+        for d, rs in table(title, head, cells, datasets):
+            line = [f"{d} ({len(rs)})", mean_std([r["views"] for r in rs])]
+            line += [mean_std([r["stages"][n] for r in rs]) for n in names]
+            line += [mean_std([r["fitted"] for r in rs]), mean_std([r["labels"] for r in rs])]
             print("| " + " | ".join(line) + " |")
     return 0
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument(
-        "--data-dir", type=Path, default=HERE.parent.parent / "shared" / "datasets"
+    return parse_args(
+        argv, __doc__, AUTOENCODER_METHODS, ["cmmc", "rav"], DEFAULT_RESULTS, report, measure
     )
-    vector_sets = [d for d in DATASETS if d not in IMAGE_SETS]
-    parser.add_argument("--datasets", nargs="+", default=vector_sets)
-    parser.add_argument(
-        "--methods", nargs="+", default=["cmmc", "rav"], choices=AUTOENCODER_METHODS
-    )
-    parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
-    parser.add_argument("--results", type=Path, default=DEFAULT_RESULTS)
-    parser.add_argument("--threads", type=int, default=1)
-    parser.add_argument("--report", action="store_true")
-    args = parser.parse_args(argv)
-    if args.report:
-        return report(args.results, args.datasets, args.methods)
-    torch.set_num_threads(args.threads)
-    done = {(r["method"], r["dataset"], r["seed"]) for r in read_rows(args.results)}
-    for name in args.datasets:
-        views, y = prepared_views(name, args.data_dir, images=False)
-        for seed in args.seeds:
-            for method in args.methods:
-                if (method, name, seed) in done:
-                    continue
-                row = {"method": method, "dataset": name, "seed": seed}
-                row.update(measure(method, views, y, seed))
-                row["threads"] = args.threads
-                append_row(args.results, row)
-                print(row, flush=True)
-    return 0
 
 
 if __name__ == "__main__":
