@@ -144,11 +144,11 @@ class CMMCClustering(AutoencoderClustering):
     epoch_selection : {"last", "stability"}, default="stability"
         Which weights the contrastive stage ends with, as in
         :class:`skmvc.CRRCClustering`: ``"last"``, its last epoch's (the paper);
-        ``"stability"`` (a departure, see Notes), its last epoch's unless how reproducibly k-means partitions the
-        normalised embedding ``[h^1;…;h^M]`` (read before the first epoch, every 5 epochs
-        and at the last; no labels) is more than 0.1 below its best reading, and then the
-        earliest best-reading epoch's. Fine-tuning then starts from those weights, with
-        the Adam state of the stage's last epoch.
+        ``"stability"`` (a departure, see Notes), its last epoch's unless how reproducibly
+        k-means partitions the normalised embedding ``[h^1;…;h^M]`` (read before the first
+        epoch, every 5 epochs and at the last; no labels) is more than 0.1 below its best
+        reading, and then the earliest best-reading epoch's. Fine-tuning then starts from
+        those weights, with the Adam state of the stage's last epoch.
     autoencoder_factory : callable or None, default=None
         ``autoencoder_factory(view_index, sample_shape) -> torch.nn.Module`` builds your own
         autoencoder per view; its forward must return ``(latent, reconstruction)`` with a
