@@ -75,7 +75,9 @@ class AutoencoderClustering(BaseMultiViewClustering):
 
     A subclass's network has an ``autoencoders`` ModuleList (built from
     ``autoencoder_factory`` when given, whose modules are then not re-initialised); the
-    subclass lists its stages after pre-training with :meth:`_stages_after_pretraining`.
+    subclass lists its stages after pre-training with :meth:`_stages_after_pretraining`
+    and passes the options of :meth:`_epoch_selection` to the stage whose end its
+    ``epoch_selection`` parameter chooses.
     """
 
     _min_views = 2
@@ -88,6 +90,7 @@ class AutoencoderClustering(BaseMultiViewClustering):
         "encoder_layers": ["array-like"],
         "latent_dim": [Interval(Integral, 1, None, closed="left")],
         "autoencoder_factory": [callable, None],
+        "epoch_selection": [StrOptions({"last", "stability"})],
     }
 
     def _initialise(self, module, generator):
@@ -106,7 +109,7 @@ class AutoencoderClustering(BaseMultiViewClustering):
         ``"stability"`` a monitor (:meth:`_stability`) read before the first epoch, every
         ``STABILITY_EVERY`` epochs and at the last, so that the stage keeps its last
         weights unless their reading is more than ``STABILITY_TOLERANCE`` below the best."""
-        if getattr(self, "epoch_selection", "last") != "stability":
+        if self.epoch_selection != "stability":
             return {}
         return {
             "monitor": partial(self._stability, module, data, seed),

@@ -239,7 +239,6 @@ cluster_centers_, view_patterns_, pattern_centers_
         "label_temperature": [Interval(Real, 0, None, closed="neither")],
         "feature_dim": [Interval(Integral, 1, None, closed="left")],
         "hidden_dim": [Interval(Integral, 1, None, closed="left")],
-        "epoch_selection": [StrOptions({"last", "stability"})],
     }
 
     def __init__(

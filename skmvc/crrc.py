@@ -8,7 +8,7 @@ from numbers import Integral, Real
 import numpy as np
 import torch
 import torch.nn.functional as F
-from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils._param_validation import Interval
 from torch import nn
 
 from ._autoencoder import AutoencoderClustering, reconstruction_terms
@@ -246,7 +246,6 @@ view_patterns_, pattern_centers_
         "feature_dim": [Interval(Integral, 1, None, closed="left")],
         "fusion_hidden": [Interval(Integral, 1, None, closed="left")],
         "gate_hidden": [Interval(Integral, 1, None, closed="left")],
-        "epoch_selection": [StrOptions({"last", "stability"})],
         "use_attention": ["boolean"],
         "use_gate": ["boolean"],
         "use_residual": ["boolean"],

@@ -215,7 +215,6 @@ cluster_centers_, view_patterns_, pattern_centers_
         "normalize_latents": ["boolean"],
         "scale_global_distance": ["boolean"],
         "use_view_weights": ["boolean"],
-        "epoch_selection": [StrOptions({"last", "stability"})],
         "hidden_dim": [Interval(Integral, 1, None, closed="left")],
     }
 
