@@ -167,7 +167,7 @@ def trained_against_untrained(rows, datasets, methods) -> None:
         print("| " + " | ".join(line) + " |")
 
 
-def parse_args(argv, doc, methods, default_methods, results, report, measure) -> int:
+def run_command(argv, doc, methods, default_methods, results, report, measure) -> int:
     """The command line shared with ``stage_geometry.py``: measure, or ``--report``."""
     parser = argparse.ArgumentParser(description=doc.splitlines()[0])
     parser.add_argument(
@@ -187,7 +187,7 @@ def parse_args(argv, doc, methods, default_methods, results, report, measure) ->
 
 def main(argv=None) -> int:
     methods = ["conan", "eamc"]
-    return parse_args(argv, __doc__, methods, methods, DEFAULT_RESULTS, report, measure)
+    return run_command(argv, __doc__, methods, methods, DEFAULT_RESULTS, report, measure)
 
 
 def measure_all(args, measure) -> int:
