@@ -65,6 +65,7 @@ PROFILES = {
             max_epochs=50,
             finetune_epochs=30,
             batch_size=256,
+            assign_labels="head",
             epoch_selection="last",
         ),
         "quick": dict(pretrain_epochs=10, max_epochs=10, finetune_epochs=5),

@@ -550,6 +550,10 @@ class BaseMultiViewClustering(ClusterMixin, TransformerMixin, BaseEstimator):
     #: than :data:`AUTO_MIN_CLUSTER_SAMPLES` training samples a cluster (measured for CRRC,
     #: which gains; RAV lost: docs/benchmarks.md, "Batches on small sets").
     _auto_batch_fine_partitions = False
+    #: Whether ``assign_labels="auto"`` labels by k-means on the embedding when some
+    #: training samples miss views (CONAN, RAV and EAMC, whose heads did worse there; CMMC's
+    #: did better: docs/benchmarks.md, "Missing views").
+    _auto_kmeans_with_missing_views = True
     #: The :class:`AutoEpochs` rule of each stage-epoch parameter that accepts ``"auto"``.
     _auto_epochs: dict = {}
 
@@ -844,10 +848,12 @@ class BaseMultiViewClustering(ClusterMixin, TransformerMixin, BaseEstimator):
     def _assigns_by_kmeans(self, data: ViewData) -> bool:
         """Whether a fit on ``data`` labels by k-means on the embedding rather than by the
         method's clustering head: ``assign_labels="kmeans"``, or ``"auto"`` when some
-        samples of ``data`` miss views."""
+        samples of ``data`` miss views (unless ``_auto_kmeans_with_missing_views`` is
+        false)."""
         rule = getattr(self, "assign_labels", "head")
         if rule == "auto":
-            return data.observed is not None and not bool(data.observed.all())
+            missing = data.observed is not None and not bool(data.observed.all())
+            return missing and self._auto_kmeans_with_missing_views
         return rule == "kmeans"
 
     def _kmeans_if_collapsed(self) -> bool:
