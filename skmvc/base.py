@@ -203,18 +203,17 @@ def _fit_one(
         if estimator._assigns_by_kmeans(data):
             extras["cluster_centers_"] = embedding_centers(estimator, module, data, seed)
         centers = extras.get("cluster_centers_")
-        complete = complete_rows(data, estimator.n_clusters)
-        if complete is None:
-            labels = estimator._module_labels(module, data, centers)
+        complete = complete_rows(data, estimator.n_clusters)  # None: take every sample
+        labels = estimator._module_labels(module, data, centers, rows=complete)
+        collapse = collapse_message(labels, estimator.n_clusters)
+        if collapse is not None and centers is None and estimator._kmeans_if_collapsed():
+            centers = embedding_centers(estimator, module, data, seed)  # complete samples
+            extras["cluster_centers_"] = centers
+            labels = estimator._module_labels(module, data, centers, rows=complete)
             collapse = collapse_message(labels, estimator.n_clusters)
-            if collapse is not None and centers is None and estimator._kmeans_if_collapsed():
-                centers = embedding_centers(estimator, module, data, seed)
-                extras["cluster_centers_"] = centers
-                labels = estimator._module_labels(module, data, centers)
-                collapse = collapse_message(labels, estimator.n_clusters)
-        else:  # the others are assigned by their pattern's centres, not the method's rule
-            labels = np.empty(len(data), dtype=np.int64)
-            labels[complete] = estimator._module_labels(module, data, centers, rows=complete)
+        if complete is not None:  # the others: by their pattern's centres, not the rule
+            of_complete, labels = labels, np.empty(len(data), dtype=np.int64)
+            labels[complete] = of_complete
             found = pattern_centers(estimator, module, data, labels, seed)
             extras["view_patterns_"], extras["pattern_centers_"] = found
             rows, proba, _ = pattern_assignments(estimator, module, data, *found)
@@ -857,7 +856,7 @@ class BaseMultiViewClustering(ClusterMixin, TransformerMixin, BaseEstimator):
         return rule == "kmeans"
 
     def _kmeans_if_collapsed(self) -> bool:
-        """Whether a fit on complete data whose head's partition collapsed
+        """Whether a fit whose head's partition of its complete samples collapsed
         (:func:`collapse_message`: empty clusters, or one cluster with nearly every sample)
         labels by k-means on the embedding instead: ``assign_labels="auto"``."""
         return getattr(self, "assign_labels", "head") == "auto"

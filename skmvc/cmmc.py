@@ -157,17 +157,17 @@ class CMMCClustering(AutoencoderClustering):
     device, random_state, n_init, n_jobs, verbose, view_sizes, tol, \
 n_iter_no_change, selection, assign_labels, views_on_device
         As in :class:`skmvc.CONANClustering`, except for ``assign_labels="auto"`` (the
-        default): the head (Eq. 15, the paper's rule), unless its partition of complete
-        training data collapses (an empty cluster, or one with nearly every sample); then
-        k-means on the embedding, as ``"kmeans"``. On 100Leaves (100 classes), where the
+        default): the head (Eq. 15, the paper's rule), unless its partition of the complete
+        training samples collapses (an empty cluster, or one with nearly every sample);
+        then k-means on the embedding, as ``"kmeans"``. On 100Leaves (100 classes), where the
         head leaves clusters empty, that gave 0.565 ± 0.005 ACC against the head's 0.435 ±
         0.009 (3 seeds, ``benchmarks/assign_labels.py``; docs/benchmarks.md, "A collapsed
         head"); a head that does not collapse is kept, so every other fit is the paper's.
-        Unlike CONAN's and RAV's ``"auto"``, CMMC's keeps the head when samples miss
-        views: at missing rate 0.5 on MSRC-v1 and Prokaryotic (3 seeds) k-means scored
-        0.468 and 0.419 ACC against the head's 0.479 and 0.452 (docs/benchmarks.md,
-        "Missing views"). ``assign_labels="head"`` keeps the head's labels also where it
-        collapses (the paper's rule).
+        Unlike CONAN's and RAV's ``"auto"``, CMMC's keeps a head that does not collapse
+        when samples miss views: at missing rate 0.5 on MSRC-v1 and Prokaryotic (3 seeds)
+        k-means scored 0.468 and 0.419 ACC against the head's 0.479 and 0.452
+        (docs/benchmarks.md, "Missing views"). ``assign_labels="head"`` keeps the head's
+        labels also where it collapses (the paper's rule).
 
     Attributes
     ----------

@@ -152,18 +152,51 @@ def test_auto_relabels_a_collapsed_head_by_kmeans(name, two_views, monkeypatch):
     assert auto.init_collapsed_.tolist() == [False]
 
 
-def test_cmmc_auto_keeps_the_head_with_missing_views(two_views):
+def test_cmmc_auto_keeps_the_head_with_missing_views(two_views, monkeypatch):
     """CMMC's "auto" labels the complete samples by its head when some samples miss views
-    (measured better than k-means there), and relabels only a collapsed head."""
+    (measured better than k-means there); only a collapsed head is relabelled (below)."""
     X, _ = two_views
     factory = ESTIMATORS["CMMCClustering"]
     missing = [v.copy() for v in X]
     missing[1][:12] = np.nan
+
+    def healthy(self, module, batch):  # thirds of the batch by view 0's first feature
+        x = batch.views[0][:, 0]
+        third = torch.argsort(torch.argsort(x)) * self.n_clusters // len(x)
+        return torch.nn.functional.one_hot(third, self.n_clusters).float()
+
+    monkeypatch.setattr(type(factory()), "_soft_assignments", healthy)
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore", CollapseWarning)
+        warnings.simplefilter("error", CollapseWarning)  # the head is healthy here
         head = factory(assign_labels="head").fit(missing)
         auto = factory(assign_labels="auto").fit(missing)
     assert not hasattr(auto, "cluster_centers_")
     np.testing.assert_array_equal(auto.labels_, head.labels_)
     np.testing.assert_allclose(auto.predict_proba(missing), head.predict_proba(missing))
     assert factory().assign_labels == "auto"
+
+
+def test_cmmc_auto_relabels_a_collapsed_head_with_missing_views(two_views, monkeypatch):
+    """Where CMMC's "auto" keeps the head with missing views, a head whose partition of the
+    complete samples collapses is still relabelled by k-means, as on complete data."""
+    X, _ = two_views
+    factory = ESTIMATORS["CMMCClustering"]
+    missing = [v.copy() for v in X]
+    missing[1][:12] = np.nan
+
+    def one_cluster(self, module, batch):
+        p = torch.zeros(len(batch.views[0]), self.n_clusters)
+        p[:, 0] = 1.0
+        return p
+
+    monkeypatch.setattr(type(factory()), "_soft_assignments", one_cluster)
+    with pytest.warns(CollapseWarning):
+        head = factory(assign_labels="head").fit(missing)
+    assert not hasattr(head, "cluster_centers_")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", CollapseWarning)
+        auto = factory(assign_labels="auto").fit(missing)
+    kmeans = factory(assign_labels="kmeans").fit(missing)
+    np.testing.assert_array_equal(auto.cluster_centers_, kmeans.cluster_centers_)
+    np.testing.assert_array_equal(auto.labels_, kmeans.labels_)
+    np.testing.assert_array_equal(auto.predict(missing), auto.labels_)
