@@ -7,9 +7,7 @@ from __future__ import annotations
 from functools import partial
 from numbers import Integral
 
-import numpy as np
 import torch
-from sklearn.preprocessing import normalize
 from sklearn.utils._param_validation import Interval, StrOptions
 
 from ._engine import OptimizerSpec, Stage, Step, build_optimizer
@@ -18,24 +16,11 @@ from .base import (
     AUTO_TRAIN,
     BaseMultiViewClustering,
     init_children,
-    training_embedding,
 )
 from .losses import reconstruction_loss
-from .metrics import kmeans_stability
 from .nn.missing import term_on_present
 
 __all__ = ["AutoencoderClustering", "reconstruction_pretraining", "reconstruction_terms"]
-
-#: ``epoch_selection="stability"`` reads a stage every this many epochs, ...
-STABILITY_EVERY = 5
-#: ... on at most this many training samples, with this many k-means runs, ...
-STABILITY_SAMPLES = 2000
-STABILITY_RUNS = 4
-#: ... and keeps the last epoch unless its reading is more than this below the best.
-STABILITY_TOLERANCE = 0.1
-#: ... and the stage is read before its first epoch too (it may end with the weights it
-#: began with).
-STABILITY_FROM_START = True
 
 
 def reconstruction_terms(batch, recons):
@@ -103,32 +88,6 @@ class AutoencoderClustering(BaseMultiViewClustering):
         recons = [ae(x)[1] for ae, x in zip(module.autoencoders, batch.views)]
         loss = reconstruction_terms(batch, recons)
         return {"loss": loss, "reconstruction": loss}
-
-    def _epoch_selection(self, module, data, seed) -> dict:
-        """The stage options of ``epoch_selection``: none for ``"last"``; for
-        ``"stability"`` a monitor (:meth:`_stability`) read before the first epoch, every
-        ``STABILITY_EVERY`` epochs and at the last, so that the stage keeps its last
-        weights unless their reading is more than ``STABILITY_TOLERANCE`` below the best."""
-        if self.epoch_selection != "stability":
-            return {}
-        return {
-            "monitor": partial(self._stability, module, data, seed),
-            "monitor_every": STABILITY_EVERY,
-            "monitor_tolerance": STABILITY_TOLERANCE,
-            "monitor_start": STABILITY_FROM_START,
-        }
-
-    def _stability(self, module, data, seed):
-        """:func:`~skmvc.metrics.kmeans_stability` of the L2-normalised embedding of at
-        most ``STABILITY_SAMPLES`` training samples (complete ones when some miss views)."""
-        h = training_embedding(self, module, data, seed, STABILITY_SAMPLES)
-        return kmeans_stability(
-            normalize(h.astype(np.float64)),
-            self.n_clusters,
-            n_runs=STABILITY_RUNS,
-            sample_size=None,
-            random_state=seed % (2**31 - STABILITY_RUNS),
-        )
 
     def _stages_after_pretraining(self, module, data, seed) -> list[tuple]:
         """``(name, epochs, loss, options)`` of each stage after pre-training; ``options``

@@ -17,6 +17,7 @@ import itertools
 import os
 import warnings
 from dataclasses import dataclass
+from functools import partial
 from numbers import Integral, Real
 from typing import NamedTuple
 
@@ -51,7 +52,7 @@ from .exceptions import (
     ScaleWarning,
     SparseViewWarning,
 )
-from .metrics import agreement_scores, pooled_silhouette_scores
+from .metrics import agreement_scores, kmeans_stability, pooled_silhouette_scores
 from .multiview import (
     _LIST_HINT,
     MultiView,
@@ -76,6 +77,18 @@ __all__ = [
     "resolve_batch_size",
     "resolve_epochs",
 ]
+
+#: ``epoch_selection="stability"`` reads a stage every this many epochs, ...
+STABILITY_EVERY = 5
+#: ... on at most this many training samples, with this many k-means runs, ...
+STABILITY_SAMPLES = 2000
+STABILITY_RUNS = 4
+#: ... and keeps the last epoch unless its reading is more than this below the best.
+STABILITY_TOLERANCE = 0.1
+#: ... and the stage is read before its first epoch too (it may end with the weights it
+#: began with).
+STABILITY_FROM_START = True
+
 
 _ESTIMATORS: dict[str, type] = {}
 _FORMAT = "skmvc-model"
@@ -586,6 +599,32 @@ class BaseMultiViewClustering(ClusterMixin, TransformerMixin, BaseEstimator):
 
     def _embedding(self, module, batch) -> torch.Tensor:
         raise NotImplementedError
+
+    def _epoch_selection(self, module, data, seed) -> dict:
+        """The stage options of ``epoch_selection``: none for ``"last"``; for
+        ``"stability"`` a monitor (:meth:`_stability`) read before the first epoch, every
+        ``STABILITY_EVERY`` epochs and at the last, so that the stage keeps its last
+        weights unless their reading is more than ``STABILITY_TOLERANCE`` below the best."""
+        if self.epoch_selection != "stability":
+            return {}
+        return {
+            "monitor": partial(self._stability, module, data, seed),
+            "monitor_every": STABILITY_EVERY,
+            "monitor_tolerance": STABILITY_TOLERANCE,
+            "monitor_start": STABILITY_FROM_START,
+        }
+
+    def _stability(self, module, data, seed):
+        """:func:`~skmvc.metrics.kmeans_stability` of the L2-normalised embedding of at
+        most ``STABILITY_SAMPLES`` training samples (complete ones when some miss views)."""
+        h = training_embedding(self, module, data, seed, STABILITY_SAMPLES)
+        return kmeans_stability(
+            normalize(h.astype(np.float64)),
+            self.n_clusters,
+            n_runs=STABILITY_RUNS,
+            sample_size=None,
+            random_state=seed % (2**31 - STABILITY_RUNS),
+        )
 
     def _fitted_extras(self, module, data: ViewData, seed: int) -> dict:
         """Method-specific fitted attributes (name ending in ``_`` -> numpy array), computed

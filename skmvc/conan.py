@@ -310,6 +310,7 @@ class CONANClustering(BaseMultiViewClustering):
         "temperature": [Interval(Real, 0, None, closed="neither")],
         "reconstruction_weight": [Interval(Real, 0, None, closed="left")],
         "pretrain_epochs": [Interval(Integral, 0, None, closed="left")],
+        "epoch_selection": [StrOptions({"last", "stability"})],
         "encoder_layers": ["array-like"],
         "encoder_factory": [callable, None],
         "projection_dim": [Interval(Integral, 1, None, closed="left")],
@@ -332,6 +333,7 @@ class CONANClustering(BaseMultiViewClustering):
         temperature=0.1,
         reconstruction_weight=0.0,
         pretrain_epochs=0,
+        epoch_selection="last",
         encoder_layers=(512, 512, 256),
         encoder_factory=None,
         projection_dim=100,
@@ -361,6 +363,7 @@ class CONANClustering(BaseMultiViewClustering):
         self.temperature = temperature
         self.reconstruction_weight = reconstruction_weight
         self.pretrain_epochs = pretrain_epochs
+        self.epoch_selection = epoch_selection
         self.encoder_layers = encoder_layers
         self.encoder_factory = encoder_factory
         self.projection_dim = projection_dim
@@ -461,6 +464,7 @@ class CONANClustering(BaseMultiViewClustering):
                     )
                 },
                 on_begin=on_begin,
+                **self._epoch_selection(module, data, seed),
             ),
         ]
 
