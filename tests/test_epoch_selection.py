@@ -1,9 +1,10 @@
-"""``epoch_selection="stability"``: a stage of CRRC or RAV (training) or CMMC (contrastive) keeps
-its last weights unless a label-free reading of their embedding is clearly worse."""
+"""``epoch_selection="stability"``: a stage of CRRC, RAV or CONAN (training) or CMMC
+(contrastive) keeps its last weights unless a label-free reading of their embedding is clearly
+worse."""
 
 import numpy as np
 import pytest
-from conftest import small_cmmc, small_crrc, small_rav
+from conftest import small_cmmc, small_conan, small_crrc, small_rav
 
 from skmvc.base import STABILITY_EVERY, STABILITY_TOLERANCE
 
@@ -15,6 +16,12 @@ CASES = {
         small_cmmc,
         "contrastive",
         dict(max_epochs=12, finetune_epochs=0, n_iter_no_change=None),
+    ),
+    # a constant rate, so that a fit stopped at the kept epoch trains as the selected one did
+    "CONAN": (
+        small_conan,
+        "train",
+        dict(max_epochs=12, pretrain_epochs=3, lr_schedule="constant", n_iter_no_change=None),
     ),
 }
 
