@@ -56,7 +56,11 @@ BASELINE = "kmeans"
 #: "quick" fits on a 2-core CPU in minutes (early stopping as by default).
 PROFILES = {
     "conan": {
-        "paper": dict(max_epochs=100, batch_size=128, assign_labels="head", fusion="concat"),
+        # One restart, as the reproduction runs measured (the paper keeps the lowest-loss
+        # of 20; skmvc's default is 3, kept by agreement).
+        "paper": dict(
+            max_epochs=100, batch_size=128, assign_labels="head", fusion="concat", n_init=1
+        ),
         "quick": dict(max_epochs=10, batch_size=128),
     },
     "cmmc": {

@@ -36,8 +36,9 @@ def _small(cls, doc, **method_defaults):
 
 small_conan = _small(
     CONANClustering,
-    "CONAN with tiny networks and few epochs.",
+    "CONAN with tiny networks and few epochs, one restart (its default is 3).",
     max_epochs=10,
+    n_init=1,
     lr=1e-2,
     encoder_layers=(16,),
     projection_dim=8,

@@ -38,7 +38,7 @@ from skmvc.preprocessing import ViewConcatenator, ViewTransformer
 
 #: Short schedules (as in test_learning_handwritten.py).
 QUICK = {
-    CONANClustering: dict(max_epochs=5),
+    CONANClustering: dict(max_epochs=5, n_init=1),
     CRRCClustering: dict(pretrain_epochs=10, max_epochs=10),
     EAMCClustering: dict(pretrain_epochs=20),
     CMMCClustering: dict(pretrain_epochs=10, max_epochs=10, finetune_epochs=5),
