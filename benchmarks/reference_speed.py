@@ -276,7 +276,12 @@ def reference_conan(path, views, y, epochs, seed):
 
 def ours_conan(views, y, epochs, seed):
     return CONANClustering(
-        10, max_epochs=epochs, n_iter_no_change=None, device="cpu", random_state=seed
+        10,
+        max_epochs=epochs,
+        n_iter_no_change=None,
+        n_init=1,  # one fit, as the reference code runs
+        device="cpu",
+        random_state=seed,
     ).fit(views)
 
 
