@@ -154,7 +154,8 @@ class CONANClustering(BaseMultiViewClustering):
         reading. With 100 epochs of pre-training it kept the last epoch on every fit of
         MSRC-v1, COIL20-3V and BBCSport (3 seeds each): the DDC loss makes ``z`` ever more
         clustered, whether or not the clusters are right (``docs/benchmarks.md``, "CONAN
-        with the DEC head"), so the default stays the paper's.
+        with the stability epoch selection", in "CONAN with the DEC head"), so the default
+        stays the paper's.
     encoder_layers : tuple of int, default=(512, 512, 256)
         Widths of the MLP encoder of each vector view (ReLU after every layer). Image views
         ``(C, H, W)`` use the small CNN of the authors' code (:class:`skmvc.nn.CNNEncoder`).
