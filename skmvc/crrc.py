@@ -14,8 +14,8 @@ from torch import nn
 from ._autoencoder import AutoencoderClustering, reconstruction_terms
 from .base import apply_module, embedding_centers
 from .losses import info_nce
-from .nn import MLP, CrossViewRecalibration, build_autoencoders
-from .nn.missing import fill_missing, term_on_present
+from .nn import MLP, CrossViewRecalibration, build_autoencoders, init_weights
+from .nn.missing import CrossViewPredictor, fill_missing, term_on_present
 
 __all__ = ["CRRCClustering"]
 
@@ -36,6 +36,7 @@ class _CRRCNetwork(nn.Module):
         use_gate,
         use_residual,
         autoencoder_factory,
+        view_prediction=False,
     ):
         super().__init__()
         n_views = len(view_shapes)
@@ -51,19 +52,33 @@ class _CRRCNetwork(nn.Module):
         )
         # k-means centroids of the normalised H of the training data, set after training.
         self.register_buffer("centroids", torch.zeros(n_clusters, feature_dim))
+        # Built last, so that the other modules draw the same initial weights with it.
+        self.predictor = (
+            CrossViewPredictor(n_views, latent_dim, latent_dim) if view_prediction else None
+        )
+
+    def _fused(self, zs, observed):
+        """H from the latents: a missing view's latent enters as the predictor's estimate,
+        or, without a predictor, as the mean of the sample's present latents."""
+        if self.predictor is not None:
+            zs = self.predictor(zs, observed)
+        return self.global_mlp(torch.cat(fill_missing(zs, observed), dim=1))
+
+    def outputs(self, views, observed=None):
+        """The latents z^v, reconstructions, the global H, the view representations R^v
+        and the recalibrated R̂^v; no complement is drawn from a missing view."""
+        zs, recons = zip(*(ae(x) for ae, x in zip(self.autoencoders, views)))
+        h = self._fused(zs, observed)
+        rs = [mlp(z) for mlp, z in zip(self.view_mlps, zs)]
+        return list(zs), list(recons), h, rs, self.recalibration(h, rs, observed)
 
     def forward(self, views, observed=None):
         """Reconstructions, the global H, the view representations R^v and the
-        recalibrated R̂^v. A missing view's latent enters H as the mean of the sample's
-        present latents, and no complement is drawn from it."""
-        zs, recons = zip(*(ae(x) for ae, x in zip(self.autoencoders, views)))
-        h = self.global_mlp(torch.cat(fill_missing(zs, observed), dim=1))
-        rs = [mlp(z) for mlp, z in zip(self.view_mlps, zs)]
-        return list(recons), h, rs, self.recalibration(h, rs, observed)
+        recalibrated R̂^v (:meth:`outputs` without the latents)."""
+        return self.outputs(views, observed)[1:]
 
     def global_representation(self, views, observed=None):
-        zs = [ae.encode(x) for ae, x in zip(self.autoencoders, views)]
-        return self.global_mlp(torch.cat(fill_missing(zs, observed), dim=1))
+        return self._fused([ae.encode(x) for ae, x in zip(self.autoencoders, views)], observed)
 
 
 class CRRCClustering(AutoencoderClustering):
@@ -109,6 +124,17 @@ class CRRCClustering(AutoencoderClustering):
         Weight of the contrast of H with each view's own representation R^v, added to the
         paper's contrast of H with the recalibrated R̂^v. ``0`` is Eqs. 12–13 as written,
         which does not learn a consistent H (see Notes).
+    view_prediction_weight : float, default=0.0
+        For samples with missing views (not in the paper): with a positive weight the
+        network has a :class:`skmvc.nn.missing.CrossViewPredictor`, one MLP a view that
+        predicts its latent z^v from the mean of the sample's other present latents,
+        trained with this weight on the samples that have the view and another one (the
+        latents detached, so the term trains the predictor only). A missing view's latent
+        then enters H as its prediction instead of the mean of the present latents. When
+        every training sample has every view the predictor is not trained and the fit is
+        that of ``0``, label for label (a view missing at predict time is then filled with
+        the mean). ``0`` (the default) has no predictor. Measured in
+        ``docs/benchmarks.md``, "Missing views".
     encoder_layers : tuple of int, default=(500, 500, 2000)
         Hidden widths of each view's encoder; the decoder mirrors them.
     latent_dim : int, default=64
@@ -147,7 +173,8 @@ n_iter_, init_losses_, init_collapsed_, selection_scores_, device_, \
 view_patterns_, pattern_centers_
         As in :class:`skmvc.CONANClustering`. ``history_`` has the stages ``pretrain``
         (``reconstruction``) and ``train`` (``reconstruction``, ``contrast`` — the one with
-        R̂^v —, ``view_contrast``).
+        R̂^v —, ``view_contrast``, and ``view_prediction`` when
+        ``view_prediction_weight > 0`` and some views are missing).
     loss_ : float
         The total loss of the kept restart on the training data, in eval mode
         (``loss_ == -score(X_train)``).
@@ -243,6 +270,7 @@ view_patterns_, pattern_centers_
         **AutoencoderClustering._parameter_constraints,
         "temperature": [Interval(Real, 0, None, closed="neither")],
         "view_contrast_weight": [Interval(Real, 0, None, closed="left")],
+        "view_prediction_weight": [Interval(Real, 0, None, closed="left")],
         "feature_dim": [Interval(Integral, 1, None, closed="left")],
         "fusion_hidden": [Interval(Integral, 1, None, closed="left")],
         "gate_hidden": [Interval(Integral, 1, None, closed="left")],
@@ -261,6 +289,7 @@ view_patterns_, pattern_centers_
         lr=3e-4,
         temperature=0.5,
         view_contrast_weight=1.0,
+        view_prediction_weight=0.0,
         encoder_layers=(500, 500, 2000),
         latent_dim=64,
         feature_dim=20,
@@ -289,6 +318,7 @@ view_patterns_, pattern_centers_
         self.lr = lr
         self.temperature = temperature
         self.view_contrast_weight = view_contrast_weight
+        self.view_prediction_weight = view_prediction_weight
         self.encoder_layers = encoder_layers
         self.latent_dim = latent_dim
         self.feature_dim = feature_dim
@@ -323,15 +353,23 @@ view_patterns_, pattern_centers_
             self.use_gate,
             self.use_residual,
             self.autoencoder_factory,
+            view_prediction=self.view_prediction_weight > 0,
         )
-        return self._initialise(module, generator)
+        predictor, module.predictor = module.predictor, None
+        module = self._initialise(module, generator)
+        if predictor is not None:
+            # From a generator of its own: ``generator`` goes on to draw the batches, which
+            # stay those of a fit without the predictor.
+            seed = generator.initial_seed() + 1
+            module.predictor = init_weights(predictor, torch.Generator().manual_seed(seed))
+        return module
 
     # ------------------------------------------------------------------ losses
     def _objective(self, module, batch):
         """Eq. 13: reconstruction + Σ_v InfoNCE(H → R̂^v), plus
         ``view_contrast_weight · Σ_v InfoNCE(H → R^v)``."""
         observed = batch.observed
-        recons, h, rs, recalibrated = module(batch.views, observed)
+        zs, recons, h, rs, recalibrated = module.outputs(batch.views, observed)
         rec = reconstruction_terms(batch, recons)
         nce = partial(info_nce, temperature=self.temperature)  # over the samples with view v
         contrast = sum(
@@ -340,12 +378,16 @@ view_patterns_, pattern_centers_
         view_contrast = sum(
             term_on_present(nce, observed, v, h, r, min_rows=2) for v, r in enumerate(rs)
         )
-        return {
+        terms = {
             "loss": rec + contrast + self.view_contrast_weight * view_contrast,
             "reconstruction": rec,
             "contrast": contrast,
             "view_contrast": view_contrast,
         }
+        if module.predictor is not None and observed is not None:
+            terms["view_prediction"] = module.predictor.loss(zs, observed)
+            terms["loss"] = terms["loss"] + self.view_prediction_weight * terms["view_prediction"]
+        return terms
 
     def _stages_after_pretraining(self, module, data, seed):
         options = self._epoch_selection(module, data, seed)

@@ -33,7 +33,7 @@ from skmvc.datasets import load_handwritten
 from skmvc.losses import kernel_alignment_loss
 from skmvc.losses.relation import relation_alignment_loss, view_distance_weights
 from skmvc.metrics import clustering_accuracy
-from skmvc.nn.missing import fill_missing, mean_over_present, term_on_pairs
+from skmvc.nn.missing import CrossViewPredictor, fill_missing, mean_over_present, term_on_pairs
 from skmvc.preprocessing import ViewConcatenator, ViewTransformer
 
 #: Short schedules (as in test_learning_handwritten.py).
@@ -208,6 +208,55 @@ def test_masked_relation_terms_reduce_to_the_complete_ones():
     torch.testing.assert_close(view_distance_weights(zs, observed=full), view_distance_weights(zs))
 
 
+def test_cross_view_predictor_matches_its_formula():
+    torch.manual_seed(0)
+    predictor = CrossViewPredictor(3, dim=2, hidden=4)
+    zs = [torch.randn(4, 2) for _ in range(3)]
+    observed = torch.tensor([[1, 1, 1], [1, 0, 1], [0, 0, 1], [1, 1, 0]]).bool()
+    # Untrained, it fills nothing; a loss in training mode marks it trained.
+    assert all(f is z for f, z in zip(predictor(zs, observed), zs))
+    loss = predictor.loss(zs, observed)
+    want = 0.0
+    for v in range(3):
+        others = [u for u in range(3) if u != v]
+        rows = [i for i in range(4) if observed[i, v] and observed[i, others].any()]
+        source = torch.stack(
+            [torch.stack([zs[u][i] for u in others if observed[i, u]]).mean(0) for i in rows]
+        )
+        want = want + torch.mean((predictor.predictors[v](source) - zs[v][rows]) ** 2)
+    torch.testing.assert_close(loss, want)
+    filled = predictor(zs, observed)
+
+    def predicted(v, source):
+        return predictor.predictors[v](source[None])[0]
+
+    torch.testing.assert_close(filled[1][1], predicted(1, (zs[0][1] + zs[2][1]) / 2))
+    torch.testing.assert_close(filled[0][2], predicted(0, zs[2][2]))
+    torch.testing.assert_close(filled[2][3], predicted(2, (zs[0][3] + zs[1][3]) / 2))
+    for v in range(3):  # present rows are kept as they are
+        torch.testing.assert_close(filled[v][observed[:, v]], zs[v][observed[:, v]])
+    # The term trains the predictor only.
+    zs = [z.requires_grad_() for z in zs]
+    predictor.loss(zs, observed).backward()
+    assert all(z.grad is None for z in zs)
+
+
+def test_crrc_view_prediction_is_trained_on_missing_views_only(two_views):
+    views, _ = two_views
+    kw = TINY[CRRCClustering] | dict(n_clusters=3, random_state=0)
+    plain = CRRCClustering(**kw).fit(views)
+    with_predictor = CRRCClustering(view_prediction_weight=1.0, **kw).fit(views)
+    # Every view present: the predictor is not trained and the fit is the same.
+    np.testing.assert_array_equal(plain.labels_, with_predictor.labels_)
+    assert not bool(with_predictor.module_.predictor.trained)
+    nan_views, _ = drop_views(views, 0.3)
+    est = CRRCClustering(view_prediction_weight=1.0, **kw).fit(nan_views)
+    assert bool(est.module_.predictor.trained)
+    assert "view_prediction" in est.history_[-1]
+    without = CRRCClustering(**kw).fit(nan_views)
+    assert not np.allclose(est.transform(nan_views), without.transform(nan_views))
+
+
 # ---------------------------------------------------------------------- every method
 @pytest.mark.parametrize("cls", list(QUICK))
 def test_complete_data_path_is_unchanged(cls, two_views):
@@ -228,9 +277,16 @@ def test_complete_data_path_is_unchanged(cls, two_views):
         (CONANClustering, {"fusion": "concat"}),
         (CONANClustering, {"pretrain_epochs": 2}),
         (EAMCClustering, {"pretrain_epochs": 0}),
+        (CRRCClustering, {"view_prediction_weight": 1.0}),
     ],
     ids=[cls.__name__ for cls in QUICK]
-    + ["CONAN-reconstruction", "CONAN-concat", "CONAN-pretrain", "EAMC-no-pretrain"],
+    + [
+        "CONAN-reconstruction",
+        "CONAN-concat",
+        "CONAN-pretrain",
+        "EAMC-no-pretrain",
+        "CRRC-view-prediction",
+    ],
 )
 def test_a_missing_row_is_never_read(cls, extra, two_views):
     """The same fit whether the missing rows hold NaN or huge values: nothing reads them."""

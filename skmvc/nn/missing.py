@@ -12,8 +12,13 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 import torch
+import torch.nn.functional as F
+from torch import nn
+
+from .encoders import MLP
 
 __all__ = [
+    "CrossViewPredictor",
     "present",
     "fill_missing",
     "mean_over_present",
@@ -94,3 +99,91 @@ def term_on_pairs(
         return term(*tensors)
     both = (observed[:, v] & observed[:, w])[:, None]
     return term_on_present(term, both, 0, *tensors, min_rows=min_rows)
+
+
+class CrossViewPredictor(nn.Module):
+    """Predicts each view's representation from the sample's other views, to fill a missing
+    one (the idea of COMPLETER's and DCP's cross-view prediction, in a simpler form).
+
+    One MLP per view ``v`` maps the mean of the representations of the sample's other
+    present views to a prediction of ``z^v``. :meth:`forward` returns the representations
+    with each missing one replaced by its prediction; :meth:`loss` trains the MLPs on the
+    samples that have view ``v`` and at least one other, and marks the predictor
+    ``trained``. An untrained predictor predicts nothing: :meth:`forward` returns ``zs``
+    unchanged, and the caller fills missing views its own way.
+
+    Parameters
+    ----------
+    n_views : int
+        Number of views (at least two).
+    dim : int
+        Width of every view's representation.
+    hidden : int
+        Hidden width of each MLP (``dim → hidden → dim``).
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skmvc.nn.missing import CrossViewPredictor
+    >>> predictor = CrossViewPredictor(3, dim=4, hidden=8)
+    >>> zs = [torch.randn(5, 4) for _ in range(3)]
+    >>> observed = torch.tensor([[1, 1, 1], [1, 0, 1], [0, 1, 1], [1, 1, 0], [1, 0, 0]]).bool()
+    >>> predictor.loss(zs, observed).shape
+    torch.Size([])
+    >>> filled = predictor(zs, observed)
+    >>> bool((filled[0][0] == zs[0][0]).all()), bool((filled[1][1] == zs[1][1]).all())
+    (True, False)
+    """
+
+    def __init__(self, n_views: int, dim: int, hidden: int) -> None:
+        super().__init__()
+        if n_views < 2:
+            raise ValueError(f"Cross-view prediction needs at least two views; got {n_views}.")
+        self.predictors = nn.ModuleList(
+            MLP(dim, [hidden, dim], activate_last=False) for _ in range(n_views)
+        )
+        self.register_buffer("trained", torch.tensor(False))
+
+    def _sources(self, zs, observed, v):
+        """The mean of the other present views' representations, and which samples have
+        at least one other view."""
+        others = [u for u in range(len(zs)) if u != v]
+        stacked = torch.stack([zs[u] for u in others])  # (V - 1, B, d)
+        if observed is None:
+            return stacked.mean(dim=0), torch.ones(
+                stacked.shape[1], dtype=torch.bool, device=stacked.device
+            )
+        weights = observed[:, others].t().to(stacked.dtype).unsqueeze(-1)  # (V - 1, B, 1)
+        count = weights.sum(dim=0)
+        return (stacked * weights).sum(dim=0) / count.clamp_min(1.0), count[:, 0] > 0
+
+    def forward(self, zs: Sequence[torch.Tensor], observed: torch.Tensor | None) -> list:
+        """``zs`` with each missing view's representation replaced by its prediction
+        (``zs`` itself when ``observed`` is None or the predictor is untrained)."""
+        zs = list(zs)
+        if observed is None or not bool(self.trained):
+            return zs
+        filled = []
+        for v, z in enumerate(zs):
+            if bool(observed[:, v].all()):
+                filled.append(z)
+                continue
+            source, _ = self._sources(zs, observed, v)
+            filled.append(torch.where(observed[:, v : v + 1], z, self.predictors[v](source)))
+        return filled
+
+    def loss(self, zs: Sequence[torch.Tensor], observed: torch.Tensor | None) -> torch.Tensor:
+        """Σ_v mean squared error of view ``v``'s prediction, over the samples that have
+        view ``v`` and another view. The representations are detached: the term trains
+        the predictors only, so with every view present the rest of the network trains
+        exactly as without it."""
+        zs = [z.detach() for z in zs]
+        if self.training:
+            self.trained.fill_(True)
+        total = zs[0].new_zeros(())
+        for v, z in enumerate(zs):
+            source, has_other = self._sources(zs, observed, v)
+            rows = has_other if observed is None else has_other & observed[:, v]
+            if bool(rows.any()):
+                total = total + F.mse_loss(self.predictors[v](source[rows]), z[rows])
+        return total
