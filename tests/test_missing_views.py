@@ -245,12 +245,12 @@ def test_crrc_view_prediction_is_trained_on_missing_views_only(two_views):
     views, _ = two_views
     kw = TINY[CRRCClustering] | dict(n_clusters=3, random_state=0)
     plain = CRRCClustering(**kw).fit(views)
-    with_predictor = CRRCClustering(view_prediction_weight=1.0, **kw).fit(views)
+    with_predictor = CRRCClustering(view_prediction=True, **kw).fit(views)
     # Every view present: the predictor is not trained and the fit is the same.
     np.testing.assert_array_equal(plain.labels_, with_predictor.labels_)
     assert not bool(with_predictor.module_.predictor.trained)
     nan_views, _ = drop_views(views, 0.3)
-    est = CRRCClustering(view_prediction_weight=1.0, **kw).fit(nan_views)
+    est = CRRCClustering(view_prediction=True, **kw).fit(nan_views)
     assert bool(est.module_.predictor.trained)
     assert "view_prediction" in est.history_[-1]
     without = CRRCClustering(**kw).fit(nan_views)
@@ -277,7 +277,7 @@ def test_complete_data_path_is_unchanged(cls, two_views):
         (CONANClustering, {"fusion": "concat"}),
         (CONANClustering, {"pretrain_epochs": 2}),
         (EAMCClustering, {"pretrain_epochs": 0}),
-        (CRRCClustering, {"view_prediction_weight": 1.0}),
+        (CRRCClustering, {"view_prediction": True}),
     ],
     ids=[cls.__name__ for cls in QUICK]
     + [
