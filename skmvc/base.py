@@ -604,9 +604,8 @@ class BaseMultiViewClustering(ClusterMixin, TransformerMixin, BaseEstimator):
         """The stage options of ``epoch_selection``: none for ``"last"``; for
         ``"stability"`` a monitor (:meth:`_stability`) read before the first epoch, every
         ``STABILITY_EVERY`` epochs and at the last, so that the stage keeps its last
-        weights unless their reading is more than ``STABILITY_TOLERANCE`` below the best.
-        A method without the parameter (EAMC) has none, as for ``"last"``."""
-        if getattr(self, "epoch_selection", "last") != "stability":
+        weights unless their reading is more than ``STABILITY_TOLERANCE`` below the best."""
+        if self.epoch_selection != "stability":
             return {}
         return {
             "monitor": partial(self._stability, module, data, seed),

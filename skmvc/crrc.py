@@ -36,7 +36,6 @@ class _CRRCNetwork(nn.Module):
         use_gate,
         use_residual,
         autoencoder_factory,
-        view_prediction=False,
     ):
         super().__init__()
         n_views = len(view_shapes)
@@ -52,10 +51,8 @@ class _CRRCNetwork(nn.Module):
         )
         # k-means centroids of the normalised H of the training data, set after training.
         self.register_buffer("centroids", torch.zeros(n_clusters, feature_dim))
-        # Built last, so that the other modules draw the same initial weights with it.
-        self.predictor = (
-            CrossViewPredictor(n_views, latent_dim, latent_dim) if view_prediction else None
-        )
+        # A CrossViewPredictor (``view_prediction=True``), attached after initialisation.
+        self.predictor = None
 
     def _fused(self, zs, observed):
         """H from the latents: a missing view's latent enters as the predictor's estimate,
@@ -355,15 +352,14 @@ view_patterns_, pattern_centers_
             self.use_gate,
             self.use_residual,
             self.autoencoder_factory,
-            view_prediction=self.view_prediction,
         )
-        predictor, module.predictor = module.predictor, None
         module = self._initialise(module, generator)
-        if predictor is not None:
+        if self.view_prediction:
             # From a generator of its own: ``generator`` goes on to draw the batches, which
             # stay those of a fit without the predictor.
-            seed = generator.initial_seed() + 1
-            module.predictor = init_weights(predictor, torch.Generator().manual_seed(seed))
+            predictor = CrossViewPredictor(len(view_shapes), self.latent_dim, self.latent_dim)
+            seed = torch.Generator().manual_seed(generator.initial_seed() + 1)
+            module.predictor = init_weights(predictor, seed)
         return module
 
     # ------------------------------------------------------------------ losses
