@@ -51,7 +51,7 @@ class _CRRCNetwork(nn.Module):
         )
         # k-means centroids of the normalised H of the training data, set after training.
         self.register_buffer("centroids", torch.zeros(n_clusters, feature_dim))
-        # A CrossViewPredictor (``view_prediction=True``), attached after initialisation.
+        # A CrossViewPredictor (``view_prediction_weight > 0``), attached after initialisation.
         self.predictor = None
 
     def _fused(self, zs, observed):
@@ -121,19 +121,18 @@ class CRRCClustering(AutoencoderClustering):
         Weight of the contrast of H with each view's own representation R^v, added to the
         paper's contrast of H with the recalibrated R̂^v. ``0`` is Eqs. 12–13 as written,
         which does not learn a consistent H (see Notes).
-    view_prediction : bool, default=False
-        For samples with missing views (not in the paper): the network gets a
-        :class:`skmvc.nn.missing.CrossViewPredictor`, one MLP a view that predicts its
-        latent z^v from the mean of the sample's other present latents, trained on the
-        samples that have the view and another one by a term ``view_prediction`` added to
-        the loss. The latents are detached there, so the term trains the predictor only
-        (and, as Adam's steps do not depend on the scale of a gradient, it has no weight).
-        A missing view's latent then enters H as its prediction instead of the mean of the
-        present latents. When every training sample has every view the predictor is not
-        trained and the fit is that of ``False``, label for label (a view missing at
-        predict time is then filled with the mean). Off by default: at missing rate 0.5 it
-        raised ACC on Scene-15 (0.363 → 0.382, 3 seeds) but not NMI, and lowered it on
-        MSRC-v1 (``docs/benchmarks.md``, "Missing views").
+    view_prediction_weight : float, default=0.0
+        For samples with missing views (not in the paper; ``0`` turns it off): the network
+        gets a :class:`skmvc.nn.missing.CrossViewPredictor`, one MLP a view that predicts
+        its latent z^v from the mean of the sample's other present latents, and the loss
+        gets its prediction error, over the samples that have the view and another one,
+        times this weight (term ``view_prediction``). The term trains the predictor and
+        the encoders alike, so that each view's latent becomes predictable from the
+        others, as in COMPLETER's dual prediction. A missing view's latent then enters H as
+        its prediction instead of the mean of the present latents. When every training
+        sample has every view the predictor is not trained and the fit is that of ``0``,
+        label for label (a view missing at predict time is then filled with the mean).
+        Measured at missing rate 0.5 in ``docs/benchmarks.md``, "Missing views".
     encoder_layers : tuple of int, default=(500, 500, 2000)
         Hidden widths of each view's encoder; the decoder mirrors them.
     latent_dim : int, default=64
@@ -173,7 +172,7 @@ view_patterns_, pattern_centers_
         As in :class:`skmvc.CONANClustering`. ``history_`` has the stages ``pretrain``
         (``reconstruction``) and ``train`` (``reconstruction``, ``contrast`` — the one with
         R̂^v —, ``view_contrast``, and ``view_prediction`` when
-        ``view_prediction`` is on and some views are missing).
+        ``view_prediction_weight > 0`` and some views are missing).
     loss_ : float
         The total loss of the kept restart on the training data, in eval mode
         (``loss_ == -score(X_train)``).
@@ -269,7 +268,7 @@ view_patterns_, pattern_centers_
         **AutoencoderClustering._parameter_constraints,
         "temperature": [Interval(Real, 0, None, closed="neither")],
         "view_contrast_weight": [Interval(Real, 0, None, closed="left")],
-        "view_prediction": ["boolean"],
+        "view_prediction_weight": [Interval(Real, 0, None, closed="left")],
         "feature_dim": [Interval(Integral, 1, None, closed="left")],
         "fusion_hidden": [Interval(Integral, 1, None, closed="left")],
         "gate_hidden": [Interval(Integral, 1, None, closed="left")],
@@ -288,7 +287,7 @@ view_patterns_, pattern_centers_
         lr=3e-4,
         temperature=0.5,
         view_contrast_weight=1.0,
-        view_prediction=False,
+        view_prediction_weight=0.0,
         encoder_layers=(500, 500, 2000),
         latent_dim=64,
         feature_dim=20,
@@ -317,7 +316,7 @@ view_patterns_, pattern_centers_
         self.lr = lr
         self.temperature = temperature
         self.view_contrast_weight = view_contrast_weight
-        self.view_prediction = view_prediction
+        self.view_prediction_weight = view_prediction_weight
         self.encoder_layers = encoder_layers
         self.latent_dim = latent_dim
         self.feature_dim = feature_dim
@@ -354,7 +353,7 @@ view_patterns_, pattern_centers_
             self.autoencoder_factory,
         )
         module = self._initialise(module, generator)
-        if self.view_prediction:
+        if self.view_prediction_weight > 0:
             # From a generator of its own: ``generator`` goes on to draw the batches, which
             # stay those of a fit without the predictor.
             predictor = CrossViewPredictor(len(view_shapes), self.latent_dim, self.latent_dim)
@@ -365,7 +364,8 @@ view_patterns_, pattern_centers_
     # ------------------------------------------------------------------ losses
     def _objective(self, module, batch):
         """Eq. 13: reconstruction + Σ_v InfoNCE(H → R̂^v), plus
-        ``view_contrast_weight · Σ_v InfoNCE(H → R^v)``."""
+        ``view_contrast_weight · Σ_v InfoNCE(H → R^v)`` and, with a predictor and missing
+        views, ``view_prediction_weight ·`` its prediction error."""
         observed = batch.observed
         zs, recons, h, rs, recalibrated = module.outputs(batch.views, observed)
         rec = reconstruction_terms(batch, recons)
@@ -384,7 +384,7 @@ view_patterns_, pattern_centers_
         }
         if module.predictor is not None and observed is not None:
             terms["view_prediction"] = module.predictor.loss(zs, observed)
-            terms["loss"] = terms["loss"] + terms["view_prediction"]
+            terms["loss"] = terms["loss"] + self.view_prediction_weight * terms["view_prediction"]
         return terms
 
     def _stages_after_pretraining(self, module, data, seed):

@@ -235,25 +235,27 @@ def test_cross_view_predictor_matches_its_formula():
     torch.testing.assert_close(filled[2][3], predicted(2, (zs[0][3] + zs[1][3]) / 2))
     for v in range(3):  # present rows are kept as they are
         torch.testing.assert_close(filled[v][observed[:, v]], zs[v][observed[:, v]])
-    # The term trains the predictor only.
+    # The term trains the representations too (dual prediction), not only the predictor.
     zs = [z.requires_grad_() for z in zs]
     predictor.loss(zs, observed).backward()
-    assert all(z.grad is None for z in zs)
+    assert all(z.grad is not None and z.grad.abs().sum() > 0 for z in zs)
 
 
 def test_crrc_view_prediction_is_trained_on_missing_views_only(two_views):
     views, _ = two_views
     kw = TINY[CRRCClustering] | dict(n_clusters=3, random_state=0)
     plain = CRRCClustering(**kw).fit(views)
-    with_predictor = CRRCClustering(view_prediction=True, **kw).fit(views)
+    with_predictor = CRRCClustering(view_prediction_weight=1.0, **kw).fit(views)
     # Every view present: the predictor is not trained and the fit is the same.
     np.testing.assert_array_equal(plain.labels_, with_predictor.labels_)
     assert not bool(with_predictor.module_.predictor.trained)
     nan_views, _ = drop_views(views, 0.3)
-    est = CRRCClustering(view_prediction=True, **kw).fit(nan_views)
+    est = CRRCClustering(view_prediction_weight=1.0, **kw).fit(nan_views)
     assert bool(est.module_.predictor.trained)
     assert "view_prediction" in est.history_[-1]
     without = CRRCClustering(**kw).fit(nan_views)
+    assert without.module_.predictor is None  # weight 0: no predictor, no term
+    assert "view_prediction" not in without.history_[-1]
     assert not np.allclose(est.transform(nan_views), without.transform(nan_views))
 
 
@@ -277,7 +279,7 @@ def test_complete_data_path_is_unchanged(cls, two_views):
         (CONANClustering, {"fusion": "concat"}),
         (CONANClustering, {"pretrain_epochs": 2}),
         (EAMCClustering, {"pretrain_epochs": 0}),
-        (CRRCClustering, {"view_prediction": True}),
+        (CRRCClustering, {"view_prediction_weight": 1.0}),
     ],
     ids=[cls.__name__ for cls in QUICK]
     + [

@@ -107,8 +107,8 @@ class CrossViewPredictor(nn.Module):
 
     One MLP per view ``v`` maps the mean of the representations of the sample's other
     present views to a prediction of ``z^v``. :meth:`forward` returns the representations
-    with each missing one replaced by its prediction; :meth:`loss` trains the MLPs on the
-    samples that have view ``v`` and at least one other, and marks the predictor
+    with each missing one replaced by its prediction; :meth:`loss` is the prediction error
+    on the samples that have view ``v`` and at least one other, and marks the predictor
     ``trained``. An untrained predictor predicts nothing: :meth:`forward` returns ``zs``
     unchanged, and the caller fills missing views its own way.
 
@@ -174,10 +174,10 @@ class CrossViewPredictor(nn.Module):
 
     def loss(self, zs: Sequence[torch.Tensor], observed: torch.Tensor | None) -> torch.Tensor:
         """Σ_v mean squared error of view ``v``'s prediction, over the samples that have
-        view ``v`` and another view. The representations are detached: the term trains
-        the predictors only, so with every view present the rest of the network trains
-        exactly as without it."""
-        zs = [z.detach() for z in zs]
+        view ``v`` and another view. Its gradient reaches the representations as well as
+        the predictors, so that a term on it also makes each view's representation
+        predictable from the others (COMPLETER's dual prediction); detach ``zs`` to train
+        the predictors only."""
         if self.training:
             self.trained.fill_(True)
         total = zs[0].new_zeros(())
