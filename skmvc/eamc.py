@@ -21,6 +21,7 @@ from .nn import (
     ModalityAttention,
     build_decoders,
     build_encoders,
+    normalized_concatenation,
     output_size,
 )
 from .nn.missing import term_on_present
@@ -168,6 +169,13 @@ class EAMCClustering(BaseMultiViewClustering):
         0-2; over the 12 sets 0.571 against 0.323; Handwritten 0.96 against 0.39, MSRC-v1
         0.66 against 0.35; ``benchmarks/assign_labels.py``, ``docs/benchmarks.md``).
         Training is the same either way.
+    embedding : {"views", "fused"}, default="views"
+        What :meth:`transform` returns, and so what ``assign_labels="kmeans"`` clusters.
+        ``"fused"``: the attention-fused h_f (the paper's representation, ``n_features``
+        wide). ``"views"`` (a departure, see Notes): the views' representations h^v, each
+        row scaled to unit norm, side by side (:func:`skmvc.nn.normalized_concatenation`;
+        ``n_views × n_features`` wide; a view a sample misses is a block of zeros).
+        Training is the same either way.
     device, random_state, n_init, n_jobs, verbose, view_sizes, tol, \
 n_iter_no_change, selection, views_on_device
         As in :class:`skmvc.CONANClustering`.
@@ -207,8 +215,9 @@ cluster_centers_, view_patterns_, pattern_centers_
 
     _poor_on_sparse_views = True
 
-    # A model file from before pre-training existed was trained without it.
-    _params_before_they_existed = {"pretrain_epochs": 0}
+    # A model file from before pre-training existed was trained without it; one from
+    # before ``embedding`` existed embedded by h_f.
+    _params_before_they_existed = {"pretrain_epochs": 0, "embedding": "fused"}
 
     _parameter_constraints: dict = {
         **BaseMultiViewClustering._parameter_constraints,
@@ -229,6 +238,7 @@ cluster_centers_, view_patterns_, pattern_centers_
         "rel_sigma": [Interval(Real, 0, None, closed="neither")],
         "pretrain_epochs": [Interval(Integral, 0, None, closed="left")],
         "pretrain_lr": [Interval(Real, 0, None, closed="neither")],
+        "embedding": [StrOptions({"views", "fused"})],
     }
 
     def __init__(
@@ -264,6 +274,7 @@ cluster_centers_, view_patterns_, pattern_centers_
         n_iter_no_change=10,
         selection="agreement",
         assign_labels="kmeans",
+        embedding="views",
         views_on_device="auto",
     ):
         self.n_clusters = n_clusters
@@ -296,6 +307,7 @@ cluster_centers_, view_patterns_, pattern_centers_
         self.n_iter_no_change = n_iter_no_change
         self.selection = selection
         self.assign_labels = assign_labels
+        self.embedding = embedding
         self.views_on_device = views_on_device
 
     def _build_module(self, view_shapes, generator):
@@ -414,4 +426,7 @@ cluster_centers_, view_patterns_, pattern_centers_
         return module.ddc(fused)[0]
 
     def _embedding(self, module, batch):
-        return module(batch.views, batch.observed)[1]
+        hs, fused, _ = module(batch.views, batch.observed)
+        if self.embedding == "fused":
+            return fused
+        return normalized_concatenation(hs, batch.observed)

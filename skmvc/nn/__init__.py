@@ -10,7 +10,13 @@ from .encoders import (
     build_encoders,
     output_size,
 )
-from .fusion import ConcatMLPFusion, CrossViewRecalibration, MeanFusion, ModalityAttention
+from .fusion import (
+    ConcatMLPFusion,
+    CrossViewRecalibration,
+    MeanFusion,
+    ModalityAttention,
+    normalized_concatenation,
+)
 from .heads import DDCHead, DECHead, Discriminator, PredictionHead, ProjectionHead
 
 __all__ = [
@@ -26,6 +32,7 @@ __all__ = [
     "MeanFusion",
     "ModalityAttention",
     "CrossViewRecalibration",
+    "normalized_concatenation",
     "DDCHead",
     "DECHead",
     "Discriminator",

@@ -6,11 +6,40 @@ import math
 from collections.abc import Sequence
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 from .missing import fill_missing, masked_view_logits, mean_over_present
 
-__all__ = ["ConcatMLPFusion", "MeanFusion", "ModalityAttention", "CrossViewRecalibration"]
+__all__ = [
+    "ConcatMLPFusion",
+    "MeanFusion",
+    "ModalityAttention",
+    "CrossViewRecalibration",
+    "normalized_concatenation",
+]
+
+
+def normalized_concatenation(hs: Sequence[torch.Tensor], observed=None) -> torch.Tensor:
+    """The concatenation of the views' representations, each row of each view scaled to
+    unit Euclidean norm; a view a sample misses (``observed``, a bool ``(batch, n_views)``
+    mask) is a block of zeros.
+
+    Every present view then weighs the same in the distances between samples, whatever the
+    width or scale of its representation, and within a view only the direction of a row
+    counts (the cosine geometry of spherical k-means). No weights.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skmvc.nn import normalized_concatenation
+    >>> normalized_concatenation([torch.tensor([[3.0, 4.0]]), torch.tensor([[2.0]])])
+    tensor([[0.6000, 0.8000, 1.0000]])
+    """
+    blocks = [F.normalize(h.flatten(1), dim=1) for h in hs]
+    if observed is not None:
+        blocks = [b * observed[:, v : v + 1].to(b.dtype) for v, b in enumerate(blocks)]
+    return torch.cat(blocks, dim=1)
 
 
 class ConcatMLPFusion(nn.Module):
