@@ -6,6 +6,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 from sklearn.preprocessing import MinMaxScaler
 
 from skmvc import (
@@ -164,3 +165,19 @@ def two_views():
     a = centers_a[y] + rng.normal(size=(60, 6))
     b = centers_b[y] + rng.normal(size=(60, 4))
     return [MinMaxScaler().fit_transform(a), MinMaxScaler().fit_transform(b)], y
+
+
+def without_param(path, name):
+    """Rewrite a saved model file as a version without parameter ``name`` would have."""
+    import hashlib
+    import io
+
+    payload = torch.load(path, weights_only=False)
+    content = torch.load(io.BytesIO(payload["content"].numpy().tobytes()), weights_only=False)
+    del content["params"][name]
+    buffer = io.BytesIO()
+    torch.save(content, buffer)
+    raw = buffer.getvalue()
+    payload["sha256"] = hashlib.sha256(raw).hexdigest()
+    payload["content"] = torch.frombuffer(bytearray(raw), dtype=torch.uint8)
+    torch.save(payload, path)

@@ -4,12 +4,12 @@ discriminator steps, the attention weights, and that it learns on real data."""
 import numpy as np
 import pytest
 import torch
-from conftest import small_eamc
+from conftest import small_eamc, without_param
 
 from skmvc import EAMCClustering
 from skmvc._engine import Stage, Trainer, ViewData
 from skmvc.losses import discriminator_loss, gaussian_kernel, generator_loss, kernel_alignment_loss
-from skmvc.nn import ModalityAttention
+from skmvc.nn import ModalityAttention, normalized_concatenation
 
 
 def t(x):
@@ -143,5 +143,49 @@ def test_one_view_is_refused_clearly(two_views):
 def test_image_views_use_the_cnn():
     rng = np.random.RandomState(0)
     views = [rng.rand(40, 1, 28, 28), rng.rand(40, 1, 28, 28)]
-    est = small_eamc(max_epochs=1, encoder_layers=(32,)).fit(views)
+    est = small_eamc(max_epochs=1, encoder_layers=(32,), embedding="fused").fit(views)
     assert est.transform(views).shape == (40, 32)
+
+
+def test_normalized_concatenation_matches_numpy():
+    rng = np.random.RandomState(0)
+    hs = [rng.normal(size=(5, 3)), rng.normal(size=(5, 2))]
+    observed = np.array([[1, 1], [1, 0], [0, 1], [1, 1], [1, 1]], dtype=bool)
+    expected = np.hstack(
+        [h / np.linalg.norm(h, axis=1, keepdims=True) * observed[:, [v]] for v, h in enumerate(hs)]
+    )
+    got = normalized_concatenation([t(h) for h in hs], torch.as_tensor(observed)).numpy()
+    np.testing.assert_allclose(got, expected, rtol=1e-12)
+    full = normalized_concatenation([t(h) for h in hs]).numpy()
+    np.testing.assert_allclose(np.linalg.norm(full[:, :3], axis=1), 1.0, rtol=1e-12)
+
+
+def test_embedding_chooses_what_kmeans_clusters_and_not_the_training(two_views):
+    """``embedding="views"`` (the default) clusters the views' unit-norm representations
+    side by side, ``"fused"`` the paper's h_f; the trained network is the same."""
+    views, _ = two_views
+    by_views = small_eamc().fit(views)
+    fused = small_eamc(embedding="fused").fit(views)
+    for a, b in zip(by_views.module_.state_dict().values(), fused.module_.state_dict().values()):
+        torch.testing.assert_close(a, b)
+    z = by_views.transform(views)
+    assert z.shape == (len(views[0]), 32) and fused.transform(views).shape == (len(views[0]), 16)
+    np.testing.assert_allclose(np.linalg.norm(z[:, :16], axis=1), 1.0, rtol=1e-5)
+    np.testing.assert_allclose(np.linalg.norm(z[:, 16:], axis=1), 1.0, rtol=1e-5)
+    # The labels are the nearest of k-means' centres in that embedding.
+    distances = ((z[:, None, :] - by_views.cluster_centers_[None]) ** 2).sum(axis=2)
+    np.testing.assert_array_equal(by_views.labels_, distances.argmin(axis=1))
+    assert by_views.cluster_centers_.shape == (3, 32) and fused.cluster_centers_.shape == (3, 16)
+
+
+def test_a_model_file_from_before_embedding_loads_as_fused(two_views, tmp_path):
+    from skmvc.base import BaseMultiViewClustering
+
+    views, _ = two_views
+    model = small_eamc(embedding="fused").fit(views)
+    path = tmp_path / "old.skmvc"
+    model.save(path)
+    without_param(path, "embedding")
+    loaded = BaseMultiViewClustering.load(path, device="cpu")
+    assert loaded.embedding == "fused"
+    np.testing.assert_array_equal(loaded.predict(views), model.predict(views))

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 import torch
-from conftest import ESTIMATORS, small_conan, small_eamc
+from conftest import ESTIMATORS, small_conan, small_eamc, without_param
 
 from skmvc._engine import Batch
 from skmvc.base import AutoEpochs
@@ -81,22 +81,6 @@ def test_decoders_mirror_the_encoder_widths():
     assert np.isfinite(out.detach().numpy()).all()
 
 
-def _without_param(path, name):
-    """Rewrite a saved model file as a version without parameter ``name`` would have."""
-    import hashlib
-    import io
-
-    payload = torch.load(path, weights_only=False)
-    content = torch.load(io.BytesIO(payload["content"].numpy().tobytes()), weights_only=False)
-    del content["params"][name]
-    buffer = io.BytesIO()
-    torch.save(content, buffer)
-    raw = buffer.getvalue()
-    payload["sha256"] = hashlib.sha256(raw).hexdigest()
-    payload["content"] = torch.frombuffer(bytearray(raw), dtype=torch.uint8)
-    torch.save(payload, path)
-
-
 @pytest.mark.parametrize("name", list(SMALL))
 def test_a_model_file_from_before_pretraining_loads_without_it(name, two_views, tmp_path):
     """EAMC's default pre-trains; a file written before the parameter existed holds a
@@ -107,7 +91,7 @@ def test_a_model_file_from_before_pretraining_loads_without_it(name, two_views, 
     model = SMALL[name](pretrain_epochs=0, max_epochs=2).fit(views)
     path = tmp_path / "old.skmvc"
     model.save(path)
-    _without_param(path, "pretrain_epochs")
+    without_param(path, "pretrain_epochs")
     loaded = BaseMultiViewClustering.load(path, device="cpu")
     assert loaded.pretrain_epochs == 0 and loaded.module_.decoders is None
     np.testing.assert_array_equal(loaded.predict(views), model.predict(views))
