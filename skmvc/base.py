@@ -556,7 +556,7 @@ class BaseMultiViewClustering(ClusterMixin, TransformerMixin, BaseEstimator):
     _has_proba = True
     #: Whether the method's built-in encoders are known to cluster bag-of-words views
     #: (:func:`sparse_views`) poorly, so that ``fit`` warns with a
-    #: :class:`~skmvc.exceptions.SparseViewWarning` (CONAN, EAMC).
+    #: :class:`~skmvc.exceptions.SparseViewWarning` (CONAN; EAMC with ``embedding="fused"``).
     _poor_on_sparse_views = False
     #: Whether ``batch_size="auto"`` also takes small batches on a fine partition, fewer
     #: than :data:`AUTO_MIN_CLUSTER_SAMPLES` training samples a cluster (measured for CRRC,

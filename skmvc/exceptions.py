@@ -51,11 +51,13 @@ class SparseViewWarning(UserWarning):
     """A method that is known to cluster sparse, high-dimensional views poorly was given one.
 
     Bag-of-words views (thousands of features, nearly all zero) lose most of their cluster
-    structure in the random layers of CONAN's and EAMC's encoders. Both methods clustered
-    such views below k-means on the development suite, CONAN far below; EAMC's
-    reconstruction pre-training narrows the gap without closing it (``docs/benchmarks.md``,
-    "What the untrained encoders keep", "Reconstruction pre-training"). The fit goes on;
-    compare its labels with k-means on row-normalised views before relying on them.
+    structure in the random layers of CONAN's encoders, and CONAN clustered such views far
+    below k-means on the development suite. EAMC clustered them below k-means too while it
+    took its labels from the fused h_f; with its default ``embedding="views"`` it is above
+    k-means on the suite's three text sets, so only ``embedding="fused"`` warns
+    (``docs/benchmarks.md``, "What the untrained encoders keep", "EAMC: the views side by
+    side"). The fit goes on; compare its labels with k-means on row-normalised views before
+    relying on them.
 
     Examples
     --------
