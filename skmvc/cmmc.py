@@ -18,8 +18,8 @@ from torch import nn
 from ._autoencoder import AutoencoderClustering, reconstruction_terms
 from .base import KMEANS_N_INIT, AutoEpochs, apply_module
 from .losses import cluster_contrast, cluster_entropy, nt_xent
-from .nn import MLP, build_autoencoders
-from .nn.missing import fill_missing, mean_over_present, term_on_pairs, term_on_present
+from .nn import MLP, build_autoencoders, normalized_concatenation
+from .nn.missing import mean_over_present, term_on_pairs, term_on_present
 
 __all__ = ["CMMCClustering"]
 
@@ -413,4 +413,4 @@ cluster_centers_, view_patterns_, pattern_centers_
         """The concatenated L2-normalised high-level features [h^1;…;h^M] (a missing
         view's part is the mean of the sample's present parts)."""
         _, _, hs, _ = module(batch.views)
-        return torch.cat(fill_missing([F.normalize(h, dim=1) for h in hs], batch.observed), dim=1)
+        return normalized_concatenation(hs, batch.observed, missing="mean")

@@ -6,7 +6,6 @@ from functools import partial
 from numbers import Integral, Real
 
 import torch
-import torch.nn.functional as F
 from sklearn.utils._param_validation import Interval, StrOptions
 from torch import nn
 
@@ -18,8 +17,8 @@ from .losses import (
     relation_alignment_loss,
     view_distance_weights,
 )
-from .nn import MLP, build_autoencoders
-from .nn.missing import fill_missing, mean_over_present, term_on_pairs, term_on_present
+from .nn import MLP, build_autoencoders, normalized_concatenation
+from .nn.missing import mean_over_present, term_on_pairs, term_on_present
 
 __all__ = ["RAVClustering", "weighted_label_contrast"]
 
@@ -348,4 +347,4 @@ cluster_centers_, view_patterns_, pattern_centers_
     def _embedding(self, module, batch):
         """The concatenated L2-normalised latents."""
         zs = [ae.encode(x) for ae, x in zip(module.autoencoders, batch.views)]
-        return torch.cat(fill_missing([F.normalize(z, dim=1) for z in zs], batch.observed), dim=1)
+        return normalized_concatenation(zs, batch.observed, missing="mean")

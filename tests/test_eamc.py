@@ -156,6 +156,14 @@ def test_normalized_concatenation_matches_numpy():
     )
     got = normalized_concatenation([t(h) for h in hs], torch.as_tensor(observed)).numpy()
     np.testing.assert_allclose(got, expected, rtol=1e-12)
+    # missing="mean" (CMMC's and RAV's embedding): a missing block is the mean of the
+    # sample's present unit-norm blocks.
+    hs = [rng.normal(size=(5, 3)), rng.normal(size=(5, 3))]
+    unit = [h / np.linalg.norm(h, axis=1, keepdims=True) for h in hs]
+    mean = (unit[0] * observed[:, [0]] + unit[1] * observed[:, [1]]) / observed.sum(1)[:, None]
+    expected = np.hstack([np.where(observed[:, [v]], u, mean) for v, u in enumerate(unit)])
+    got = normalized_concatenation([t(h) for h in hs], torch.as_tensor(observed), missing="mean")
+    np.testing.assert_allclose(got.numpy(), expected, rtol=1e-12)
     full = normalized_concatenation([t(h) for h in hs]).numpy()
     np.testing.assert_allclose(np.linalg.norm(full[:, :3], axis=1), 1.0, rtol=1e-12)
 

@@ -20,14 +20,26 @@ __all__ = [
 ]
 
 
-def normalized_concatenation(hs: Sequence[torch.Tensor], observed=None) -> torch.Tensor:
+def normalized_concatenation(
+    hs: Sequence[torch.Tensor], observed=None, *, missing: str = "zeros"
+) -> torch.Tensor:
     """The concatenation of the views' representations, each row of each view scaled to
-    unit Euclidean norm; a view a sample misses (``observed``, a bool ``(batch, n_views)``
-    mask) is a block of zeros.
+    unit Euclidean norm.
 
     Every present view then weighs the same in the distances between samples, whatever the
     width or scale of its representation, and within a view only the direction of a row
     counts (the cosine geometry of spherical k-means). No weights.
+
+    Parameters
+    ----------
+    hs : sequence of tensors of shape (batch, ...)
+        The views' representations (flattened per sample).
+    observed : bool tensor of shape (batch, n_views) or None
+        Which views each sample has (None: all).
+    missing : {"zeros", "mean"}, default="zeros"
+        A view a sample misses is a block of zeros (``"zeros"``), or the mean of the
+        sample's present normalised blocks (``"mean"``, :func:`~skmvc.nn.missing.fill_missing`;
+        needs equal widths).
 
     Examples
     --------
@@ -37,7 +49,9 @@ def normalized_concatenation(hs: Sequence[torch.Tensor], observed=None) -> torch
     tensor([[0.6000, 0.8000, 1.0000]])
     """
     blocks = [F.normalize(h.flatten(1), dim=1) for h in hs]
-    if observed is not None:
+    if observed is not None and missing == "mean":
+        blocks = fill_missing(blocks, observed)
+    elif observed is not None:
         blocks = [b * observed[:, v : v + 1].to(b.dtype) for v, b in enumerate(blocks)]
     return torch.cat(blocks, dim=1)
 
