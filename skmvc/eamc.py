@@ -81,7 +81,9 @@ class EAMCClustering(BaseMultiViewClustering):
     matches the weighted sum of the views' kernels (Eq. 6). A DDC head clusters h_f
     (Eqs. 7–11). Generator and discriminator steps alternate batch by batch (Algorithm 1).
     Zhou & Shen, "End-to-End Adversarial-Attention Network for Multi-Modal Clustering",
-    CVPR 2020.
+    CVPR 2020. By default skmvc pre-trains the encoders and takes the labels from k-means
+    on the views' representations side by side instead (``pretrain_epochs``,
+    ``assign_labels``, ``embedding``).
 
     Needs at least two views (the adversarial alignment compares views 2..V with view 1);
     with one view it raises a ``ValueError``.
@@ -172,7 +174,7 @@ class EAMCClustering(BaseMultiViewClustering):
     embedding : {"views", "fused"}, default="views"
         What :meth:`transform` returns, and so what ``assign_labels="kmeans"`` clusters.
         ``"fused"``: the attention-fused h_f (the paper's representation, ``n_features``
-        wide). ``"views"`` (a departure, see Notes): the views' representations h^v, each
+        wide). ``"views"`` (a departure from the paper): the views' representations h^v, each
         row scaled to unit norm, side by side (:func:`skmvc.nn.normalized_concatenation`;
         ``n_views × n_features`` wide; a view a sample misses is a block of zeros).
         Training is the same either way. The views' encoders are pre-trained each with its

@@ -165,6 +165,8 @@ def test_normalized_concatenation_matches_numpy():
     got = normalized_concatenation([t(h) for h in hs], torch.as_tensor(observed), missing="mean")
     np.testing.assert_allclose(got.numpy(), expected, rtol=1e-12)
     full = normalized_concatenation([t(h) for h in hs]).numpy()
+    with pytest.raises(ValueError, match="missing must be 'zeros' or 'mean'"):
+        normalized_concatenation([t(h) for h in hs], missing="drop")
     np.testing.assert_allclose(np.linalg.norm(full[:, :3], axis=1), 1.0, rtol=1e-12)
 
 

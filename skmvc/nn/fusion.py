@@ -48,6 +48,8 @@ def normalized_concatenation(
     >>> normalized_concatenation([torch.tensor([[3.0, 4.0]]), torch.tensor([[2.0]])])
     tensor([[0.6000, 0.8000, 1.0000]])
     """
+    if missing not in ("zeros", "mean"):
+        raise ValueError(f"missing must be 'zeros' or 'mean', got {missing!r}.")
     blocks = [F.normalize(h.flatten(1), dim=1) for h in hs]
     if observed is not None and missing == "mean":
         blocks = fill_missing(blocks, observed)
