@@ -63,10 +63,14 @@ class _EAMCNetwork(nn.Module):
         # other modules draw the same initial weights).
         self.decoders = build_decoders(dims, encoder_layers, view_shapes) if reconstruct else None
 
+    def encode(self, views):
+        """The view representations h^v."""
+        return [encoder(x) for encoder, x in zip(self.encoders, views)]
+
     def forward(self, views, observed=None):
         """View representations h^v, fused h_f (over each sample's present views) and the
         view weights w."""
-        hs = [encoder(x) for encoder, x in zip(self.encoders, views)]
+        hs = self.encode(views)
         fused, weights = self.attention(hs, observed)
         return hs, fused, weights
 
@@ -368,7 +372,7 @@ cluster_centers_, view_patterns_, pattern_centers_
     def _discriminator_loss(self, module, batch):
         """Discriminators: tell the anchor view 1 from each view v >= 2."""
         with torch.no_grad():
-            hs = [encoder(x) for encoder, x in zip(module.encoders, batch.views)]
+            hs = module.encode(batch.views)
         if batch.observed is not None:  # each view's representations where it is present
             hs = [h[batch.observed[:, v]] for v, h in enumerate(hs)]
         loss = sum(
@@ -421,9 +425,7 @@ cluster_centers_, view_patterns_, pattern_centers_
     def _fitted_extras(self, module, data, seed):
         """Fix the attention's weights to their mean over the training set."""
         e = apply_module(
-            lambda m, batch: m.attention.sample_weights(
-                [enc(x) for enc, x in zip(m.encoders, batch.views)], batch.observed
-            ),
+            lambda m, batch: m.attention.sample_weights(m.encode(batch.views), batch.observed),
             module,
             data,
             self._batch_size(data),
@@ -438,7 +440,7 @@ cluster_centers_, view_patterns_, pattern_centers_
         return module.ddc(fused)[0]
 
     def _embedding(self, module, batch):
-        hs, fused, _ = module(batch.views, batch.observed)
         if self.embedding == "fused":
-            return fused
-        return normalized_concatenation(hs, batch.observed)
+            return module(batch.views, batch.observed)[1]
+        # The views side by side need no attention pass.
+        return normalized_concatenation(module.encode(batch.views), batch.observed)
