@@ -155,7 +155,7 @@ def main(argv=None):
     parser.add_argument("--results", type=Path, default=RESULTS)
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument(
-        "--tag", default="default", help="names this configuration's rows (default: defaults)"
+        "--tag", default="default", help="names this configuration's rows (default: default)"
     )
     parser.add_argument(
         "--set",
