@@ -35,7 +35,14 @@ from sklearn.metrics import normalized_mutual_info_score  # noqa: E402
 from sklearn.pipeline import make_pipeline  # noqa: E402
 from sklearn.preprocessing import MinMaxScaler  # noqa: E402
 
-from skmvc._benchmark import METHODS, append_row, code_version, load_dataset, read_rows  # noqa: E402
+from skmvc._benchmark import (  # noqa: E402
+    METHODS,
+    append_row,
+    code_version,
+    load_dataset,
+    machine_description,
+    read_rows,
+)
 from skmvc._cli import parse_sets  # noqa: E402
 from skmvc.datasets import make_missing_views  # noqa: E402
 from skmvc.metrics import clustering_accuracy  # noqa: E402
@@ -62,6 +69,7 @@ def fit_one(method, views, y, seed, params=None):
 def run(datasets, methods, rates, seeds, data_dir, results, threads, tag, params=None):
     torch.set_num_threads(threads)
     commit = code_version()
+    machine = machine_description()
     params = dict(params or {})
     recorded = sorted([key, repr(value)] for key, value in params.items())
     done = {
@@ -90,6 +98,7 @@ def run(datasets, methods, rates, seeds, data_dir, results, threads, tag, params
                         "nmi": float(normalized_mutual_info_score(y, labels)),
                         "fit_s": round(time.perf_counter() - start, 1),
                         "commit": commit,
+                        "machine": machine,
                         "set": recorded,
                     }
                     append_row(results, row)

@@ -23,8 +23,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import os
-import platform
 import sys
 import time
 from pathlib import Path
@@ -36,7 +34,12 @@ from torch.profiler import ProfilerActivity, profile, record_function
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from reference_speed import ours_cmmc, ours_conan, ours_crrc  # noqa: E402
 
-from skmvc._benchmark import append_row, load_dataset, read_rows  # noqa: E402
+from skmvc._benchmark import (  # noqa: E402
+    append_row,
+    load_dataset,
+    machine_description,
+    read_rows,
+)
 from skmvc._engine import Trainer  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
@@ -167,7 +170,7 @@ def main(argv=None) -> int:
         row = profile_pair(pair, views, y, args.epochs, args.seed)
         row.update(
             threads=torch.get_num_threads(),
-            machine=f"{platform.machine()}, {os.cpu_count()} cores",
+            machine=machine_description(),
             torch=torch.__version__,
             date=time.strftime("%Y-%m-%d"),
         )

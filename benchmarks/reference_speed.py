@@ -40,7 +40,6 @@ import argparse
 import contextlib
 import io
 import os
-import platform
 import statistics
 import sys
 import tempfile
@@ -53,7 +52,12 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from skmvc import CMMCClustering, CONANClustering, CRRCClustering  # noqa: E402
-from skmvc._benchmark import append_row, load_dataset, read_rows  # noqa: E402
+from skmvc._benchmark import (  # noqa: E402
+    append_row,
+    load_dataset,
+    machine_description,
+    read_rows,
+)
 from skmvc.metrics import clustering_accuracy  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
@@ -340,7 +344,7 @@ def run(pair, reference_path, data_dir, epochs, threads, seed, results, adam="fu
         "threads": threads,
         "seed": seed,
         "skmvc_adam": adam,
-        "machine": f"{platform.machine()}, {os.cpu_count()} cores",
+        "machine": machine_description(),
         "torch": torch.__version__,
         "date": time.strftime("%Y-%m-%d"),
     }

@@ -21,8 +21,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import platform
 import subprocess
 import sys
 import time
@@ -32,7 +30,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from skmvc._benchmark import append_row, read_rows  # noqa: E402
+from skmvc._benchmark import append_row, machine_description, read_rows  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "results_scale.jsonl"
@@ -94,7 +92,7 @@ def worker(method: str, n: int, data_dir: Path, device: str) -> dict:
         data_mb=data_mb,
         peak_above_data_mb=peak - data_mb,
         threads=torch.get_num_threads(),
-        machine=f"{platform.machine()}, {os.cpu_count()} cores, torch {torch.__version__}",
+        machine=machine_description(),
     )
 
 

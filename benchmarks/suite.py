@@ -22,8 +22,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import platform
 import sys
 import time
 import traceback
@@ -36,7 +34,14 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import MinMaxScaler, Normalizer
 
 from skmvc import __version__
-from skmvc._benchmark import BASELINE, IMAGE_SETS, code_version, load_dataset, run_one
+from skmvc._benchmark import (
+    BASELINE,
+    IMAGE_SETS,
+    code_version,
+    load_dataset,
+    machine_description,
+    run_one,
+)
 from skmvc._cli import parse_sets
 from skmvc.preprocessing import ViewTransformer
 
@@ -141,7 +146,7 @@ def main(argv=None) -> int:
         torch.set_num_threads(args.threads)
     sets = parse_sets(args.set)
     done = done_cells(args.results)
-    machine = f"{platform.machine()}, {os.cpu_count()} cores, torch {torch.__version__}"
+    machine = machine_description()
     commit = code_version()
     for name in args.datasets:
         loaded = {}

@@ -6,6 +6,8 @@ Used by ``skmvc benchmark`` and the scripts in ``benchmarks/``.
 from __future__ import annotations
 
 import json
+import os
+import platform
 import subprocess
 import time
 from dataclasses import dataclass, field
@@ -32,6 +34,7 @@ __all__ = [
     "METHODS",
     "PROFILES",
     "code_version",
+    "machine_description",
     "kmeans_baseline",
     "load_dataset",
     "method_params",
@@ -166,6 +169,23 @@ def code_version() -> str | None:
         return git("rev-parse", "--short", "HEAD") + ("+dirty" if dirty else "")
     except (OSError, subprocess.CalledProcessError):
         return None
+
+
+def machine_description() -> str:
+    """The machine a benchmark row was measured on: architecture, CPU model (where
+    ``/proc/cpuinfo`` names it), cores and torch build. Training is chaotic enough that the
+    same seed and commit can give another result on another CPU, so a row records it."""
+    cpu = platform.processor() or ""
+    try:
+        with open("/proc/cpuinfo") as f:
+            cpu = next(
+                (line.split(":", 1)[1].strip() for line in f if line.startswith("model name")),
+                cpu,
+            )
+    except OSError:
+        pass
+    name = f"{platform.machine()} {cpu}".strip()
+    return f"{name}, {os.cpu_count()} cores, torch {torch.__version__}"
 
 
 def read_rows(path) -> list[dict]:

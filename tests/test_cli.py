@@ -115,6 +115,20 @@ def test_benchmark_quick_on_synthetic_data(tmp_path, capsys):
     assert len(weights) == 2 and abs(sum(weights) - 1) < 1e-3
 
 
+def test_benchmark_rows_name_the_machine():
+    """A results row says which machine measured it: cores and torch build, and the CPU
+    model where the system names it (the same seed can train differently on another CPU)."""
+    import os
+
+    import torch
+
+    from skmvc._benchmark import machine_description
+
+    text = machine_description()
+    assert f"{os.cpu_count()} cores" in text
+    assert text.endswith(f"torch {torch.__version__}")
+
+
 def _blobs_file(tmp_path):
     import numpy as np
 
