@@ -14,7 +14,7 @@ from torch import nn
 from ._autoencoder import AutoencoderClustering, reconstruction_terms
 from .base import apply_module, embedding_centers
 from .losses import info_nce
-from .nn import MLP, CrossViewRecalibration, build_autoencoders, init_weights
+from .nn import MLP, CrossViewRecalibration, build_autoencoders, encode_views, init_weights
 from .nn.missing import CrossViewPredictor, fill_missing, term_on_present
 
 __all__ = ["CRRCClustering"]
@@ -75,7 +75,7 @@ class _CRRCNetwork(nn.Module):
         return self.outputs(views, observed)[1:]
 
     def global_representation(self, views, observed=None):
-        return self._fused([ae.encode(x) for ae, x in zip(self.autoencoders, views)], observed)
+        return self._fused(encode_views(self.autoencoders, views), observed)
 
 
 class CRRCClustering(AutoencoderClustering):

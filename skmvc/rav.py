@@ -17,7 +17,7 @@ from .losses import (
     relation_alignment_loss,
     view_distance_weights,
 )
-from .nn import MLP, build_autoencoders, normalized_concatenation
+from .nn import MLP, build_autoencoders, encode_views, normalized_concatenation
 from .nn.missing import mean_over_present, term_on_pairs, term_on_present
 
 __all__ = ["RAVClustering", "weighted_label_contrast"]
@@ -330,7 +330,7 @@ cluster_centers_, view_patterns_, pattern_centers_
         """W averaged over the batches of the training set (weighted by batch size)."""
         weights = apply_module(
             lambda m, batch: view_distance_weights(
-                [ae.encode(x) for ae, x in zip(m.autoencoders, batch.views)],
+                encode_views(m.autoencoders, batch.views),
                 self.normalize_latents,
                 batch.observed,
             )[None].expand(len(batch.index), -1, -1),
@@ -346,5 +346,5 @@ cluster_centers_, view_patterns_, pattern_centers_
 
     def _embedding(self, module, batch):
         """The concatenated L2-normalised latents."""
-        zs = [ae.encode(x) for ae, x in zip(module.autoencoders, batch.views)]
+        zs = encode_views(module.autoencoders, batch.views)
         return normalized_concatenation(zs, batch.observed, missing="mean")

@@ -1,7 +1,7 @@
 """Network building blocks shared by the methods (pure PyTorch, no scikit-learn)."""
 
 from ._init import init_weights
-from .autoencoder import Autoencoder, build_autoencoders
+from .autoencoder import Autoencoder, build_autoencoders, encode_views
 from .encoders import (
     MLP,
     CNNEncoder,
@@ -23,6 +23,7 @@ __all__ = [
     "MLP",
     "Autoencoder",
     "build_autoencoders",
+    "encode_views",
     "CNNEncoder",
     "ConvNetEncoder",
     "build_encoders",

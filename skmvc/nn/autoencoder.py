@@ -10,7 +10,7 @@ from torch import nn
 
 from .encoders import MLP
 
-__all__ = ["Autoencoder", "build_autoencoders"]
+__all__ = ["Autoencoder", "build_autoencoders", "encode_views"]
 
 
 class Autoencoder(nn.Module):
@@ -57,6 +57,24 @@ class Autoencoder(nn.Module):
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         z = self.encode(x)
         return z, self.decode(z)
+
+
+def encode_views(autoencoders: Sequence[nn.Module], views) -> list[torch.Tensor]:
+    """Each view's latent from its autoencoder: ``encode(x)`` where the module has one (the
+    built-in :class:`Autoencoder`, which then skips its decoder), else the first output of
+    its forward, the only thing the ``autoencoder_factory`` contract asks of a module.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skmvc.nn import Autoencoder, encode_views
+    >>> [z.shape for z in encode_views([Autoencoder(4, (3,), 2)], [torch.zeros(5, 4)])]
+    [torch.Size([5, 2])]
+    """
+    return [
+        ae.encode(x) if callable(getattr(ae, "encode", None)) else ae(x)[0]
+        for ae, x in zip(autoencoders, views)
+    ]
 
 
 def build_autoencoders(
