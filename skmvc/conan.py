@@ -190,7 +190,7 @@ class CONANClustering(BaseMultiViewClustering):
         from seed to seed of the five (Handwritten 0.614, 0.828 and 0.918 with one), and
         are the cheapest, so three restarts, of which ``selection="agreement"`` keeps the
         one that agrees most with the others, fit in about three times one fit's time
-        (about 100 s for 5 000 samples × two 784-d views on 2 cores). On the development
+        (99 s for 5 000 samples × two 784-d views on 2 cores, measured alone). On the development
         sets (3 seeds) ACC rose on Handwritten (0.787 → 0.928), BDGP (0.499 → 0.604) and
         COIL20-3V (0.707 → 0.759), each to above k-means, and fell most on WebKB (0.654
         → 0.559) and Fashion-MV (0.765 → 0.731); over 13 sets the mean rose by 0.012
