@@ -5,9 +5,10 @@
 
 Each fit is the method's default on the suite's data (the same seeded 10 000-sample subset,
 min-max scaled per view, as ``benchmarks/suite.py`` prepares it), except that each view is
-given to the network as a 1×28×28 image and its autoencoder is CONAN's small CNN encoder
-(``skmvc.nn.CNNEncoder``) followed by a linear map to the latent, with the default MLP
-decoder (2 000 → 500 → 500 → 784) mirrored from ``encoder_layers``. ``--encoder mlp`` fits
+given to the network as a 1×28×28 image and its autoencoder is a
+``skmvc.nn.ConvAutoencoder``: CONAN's small CNN encoder followed by a linear map to the
+latent, with the default MLP decoder (2 000 → 500 → 500 → 784) mirrored from
+``encoder_layers``. ``--encoder mlp`` fits
 the default on the flattened views instead. One row per fit is appended to
 ``benchmarks/results_image_autoencoders.jsonl`` (a rerun skips the done ones); the labels
 only score.
@@ -23,7 +24,6 @@ from pathlib import Path
 import numpy as np
 import torch
 from sklearn.metrics import normalized_mutual_info_score
-from torch import nn
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from suite import prepared_views  # noqa: E402
@@ -36,24 +36,10 @@ from skmvc._benchmark import (  # noqa: E402
     read_rows,
 )
 from skmvc.metrics import clustering_accuracy  # noqa: E402
-from skmvc.nn import MLP, CNNEncoder, output_size  # noqa: E402
+from skmvc.nn import ConvAutoencoder  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "results_image_autoencoders.jsonl"
-
-
-class ConvAutoencoder(nn.Module):
-    """CNN encoder → linear latent; MLP decoder to the flattened image."""
-
-    def __init__(self, shape, latent_dim, decoder_layers):
-        super().__init__()
-        cnn = CNNEncoder(shape[0])
-        self.encoder = nn.Sequential(cnn, nn.Linear(output_size(cnn, shape), latent_dim))
-        self.decoder = MLP(latent_dim, [*decoder_layers, int(np.prod(shape))], activate_last=False)
-
-    def forward(self, x):
-        z = self.encoder(x)
-        return z, self.decoder(z)
 
 
 def fit(method, dataset, encoder, seed, data_dir):
@@ -63,10 +49,9 @@ def fit(method, dataset, encoder, seed, data_dir):
     params = {"n_clusters": len(np.unique(y)), "random_state": seed}
     if images:
         defaults = cls()
-        layers = [int(w) for w in defaults.encoder_layers][::-1]
         torch.manual_seed(seed)  # a user's modules are not re-initialised by the estimator
         params["autoencoder_factory"] = lambda v, shape: ConvAutoencoder(
-            shape, defaults.latent_dim, layers
+            shape, defaults.encoder_layers, defaults.latent_dim
         )
     start = time.perf_counter()
     labels = cls(**params).fit_predict(views)

@@ -32,3 +32,41 @@ def test_a_users_autoencoder_needs_only_the_documented_forward(name, two_views):
     assert isinstance(est.module_.autoencoders[0], _ForwardOnlyAutoencoder)
     assert est.predict(views).shape == (len(views[0]),)
     assert np.isfinite(est.transform(views)).all()
+
+
+def test_conv_autoencoder_matches_its_formula():
+    """A CNN and a linear map to the latent; the MLP decoder mirrors ``layers`` to the flat
+    image, as the MLP autoencoder's does."""
+    from skmvc.nn import CNNEncoder, ConvAutoencoder
+
+    ae = ConvAutoencoder((2, 20, 20), layers=(16, 8), latent_dim=4).eval()
+    assert isinstance(ae.encoder[0], CNNEncoder)
+    decoder_widths = [m.out_features for m in ae.decoder if isinstance(m, torch.nn.Linear)]
+    assert decoder_widths == [8, 16, 2 * 20 * 20]
+    x = torch.rand(3, 2, 20, 20)
+    z, x_hat = ae(x)
+    torch.testing.assert_close(z, ae.encoder[1](ae.encoder[0](x)))
+    torch.testing.assert_close(x_hat, ae.decoder(z))
+    with pytest.raises(ValueError, match=r"\(C, H, W\)"):
+        ConvAutoencoder((400,))
+
+
+@pytest.mark.parametrize("name", ["CMMCClustering", "CRRCClustering", "RAVClustering"])
+def test_image_views_train_through_a_conv_autoencoder(name):
+    """Image views reach the factory with their (C, H, W) shape; the CNN's weights move."""
+    from skmvc.nn import ConvAutoencoder
+
+    rng = np.random.RandomState(0)
+    y = np.repeat(np.arange(2), 20)
+    views = [rng.rand(40, 1, 20, 20) * 0.2 + y[:, None, None, None] * 0.5 for _ in range(2)]
+    before = []
+
+    def factory(v, shape):
+        ae = ConvAutoencoder(shape, layers=(16,), latent_dim=8)
+        before.append(ae.encoder[0][0].weight.detach().clone())
+        return ae
+
+    est = ESTIMATORS[name](autoencoder_factory=factory, latent_dim=8, n_clusters=2).fit(views)
+    after = est.module_.autoencoders[0].encoder[0][0].weight.detach().cpu()
+    assert not torch.equal(before[0], after)
+    assert est.predict(views).shape == (40,)

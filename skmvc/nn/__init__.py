@@ -1,7 +1,7 @@
 """Network building blocks shared by the methods (pure PyTorch, no scikit-learn)."""
 
 from ._init import init_weights
-from .autoencoder import Autoencoder, build_autoencoders, encode_views
+from .autoencoder import Autoencoder, ConvAutoencoder, build_autoencoders, encode_views
 from .encoders import (
     MLP,
     CNNEncoder,
@@ -22,6 +22,7 @@ from .heads import DDCHead, DECHead, Discriminator, PredictionHead, ProjectionHe
 __all__ = [
     "MLP",
     "Autoencoder",
+    "ConvAutoencoder",
     "build_autoencoders",
     "encode_views",
     "CNNEncoder",

@@ -8,9 +8,9 @@ import numpy as np
 import torch
 from torch import nn
 
-from .encoders import MLP
+from .encoders import MLP, CNNEncoder, output_size
 
-__all__ = ["Autoencoder", "build_autoencoders", "encode_views"]
+__all__ = ["Autoencoder", "ConvAutoencoder", "build_autoencoders", "encode_views"]
 
 
 class Autoencoder(nn.Module):
@@ -57,6 +57,50 @@ class Autoencoder(nn.Module):
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         z = self.encode(x)
         return z, self.decode(z)
+
+
+class ConvAutoencoder(Autoencoder):
+    """An autoencoder for image views ``(C, H, W)``: CONAN's small CNN
+    (:class:`~skmvc.nn.CNNEncoder`) and a linear map to the latent, with the MLP decoder of
+    :class:`Autoencoder` (``latent → layers[-1] → … → layers[0] → C·H·W``, flat output).
+
+    ``layers`` shapes only the decoder, so an estimator's ``encoder_layers`` keeps one
+    meaning: the widths the reconstruction passes through.
+
+    Parameters
+    ----------
+    in_shape : tuple of int
+        ``(C, H, W)`` of one sample.
+    layers : sequence of int, default=(500, 500, 2000)
+        Hidden widths, mirrored in the decoder as for :class:`Autoencoder`.
+    latent_dim : int, default=512
+        Width of the latent z.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skmvc.nn import ConvAutoencoder
+    >>> ae = ConvAutoencoder((1, 28, 28), layers=(8,), latent_dim=3).eval()
+    >>> z, x_hat = ae(torch.zeros(2, 1, 28, 28))
+    >>> z.shape, x_hat.shape
+    (torch.Size([2, 3]), torch.Size([2, 784]))
+    """
+
+    def __init__(
+        self,
+        in_shape: Sequence[int],
+        layers: Sequence[int] = (500, 500, 2000),
+        latent_dim: int = 512,
+    ) -> None:
+        nn.Module.__init__(self)
+        shape = tuple(int(s) for s in in_shape)
+        if len(shape) != 3:
+            raise ValueError(f"ConvAutoencoder takes (C, H, W) samples, got shape {shape}.")
+        layers = [int(w) for w in layers]
+        cnn = CNNEncoder(shape[0])
+        self.encoder = nn.Sequential(cnn, nn.Linear(output_size(cnn, shape), latent_dim))
+        self.decoder = MLP(latent_dim, [*layers[::-1], int(np.prod(shape))], activate_last=False)
+        self.latent_dim = int(latent_dim)
 
 
 def encode_views(autoencoders: Sequence[nn.Module], views) -> list[torch.Tensor]:
