@@ -8,10 +8,9 @@ min-max scaled per view, as ``benchmarks/suite.py`` prepares it), except that ea
 given to the network as a 1×28×28 image and its autoencoder is a
 ``skmvc.nn.ConvAutoencoder``: CONAN's small CNN encoder followed by a linear map to the
 latent, with the default MLP decoder (2 000 → 500 → 500 → 784) mirrored from
-``encoder_layers``. ``--encoder mlp`` fits
-the default on the flattened views instead. One row per fit is appended to
-``benchmarks/results_image_autoencoders.jsonl`` (a rerun skips the done ones); the labels
-only score.
+``encoder_layers``. ``--encoder mlp`` fits the default on the flattened views instead. One
+row per fit is appended to ``benchmarks/results_image_autoencoders.jsonl`` (a rerun skips
+the done ones); the labels only score.
 """
 
 from __future__ import annotations

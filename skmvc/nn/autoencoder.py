@@ -28,6 +28,9 @@ class Autoencoder(nn.Module):
         Hidden widths of the encoder (CMMC, CRRC: 500, 500, 2000).
     latent_dim : int, default=512
         Width of the latent z.
+    encoder : torch.nn.Module or None, default=None
+        An encoder to use instead of the MLP (``x → latent``, e.g. a CNN for image views;
+        see :class:`ConvAutoencoder`); ``layers`` then shapes only the decoder.
 
     Examples
     --------
@@ -40,11 +43,17 @@ class Autoencoder(nn.Module):
     """
 
     def __init__(
-        self, in_features: int, layers: Sequence[int] = (500, 500, 2000), latent_dim: int = 512
+        self,
+        in_features: int,
+        layers: Sequence[int] = (500, 500, 2000),
+        latent_dim: int = 512,
+        encoder: nn.Module | None = None,
     ) -> None:
         super().__init__()
         layers = [int(w) for w in layers]
-        self.encoder = MLP(in_features, [*layers, latent_dim], activate_last=False)
+        if encoder is None:
+            encoder = MLP(in_features, [*layers, latent_dim], activate_last=False)
+        self.encoder = encoder
         self.decoder = MLP(latent_dim, [*layers[::-1], in_features], activate_last=False)
         self.latent_dim = int(latent_dim)
 
@@ -92,15 +101,12 @@ class ConvAutoencoder(Autoencoder):
         layers: Sequence[int] = (500, 500, 2000),
         latent_dim: int = 512,
     ) -> None:
-        nn.Module.__init__(self)
         shape = tuple(int(s) for s in in_shape)
         if len(shape) != 3:
             raise ValueError(f"ConvAutoencoder takes (C, H, W) samples, got shape {shape}.")
-        layers = [int(w) for w in layers]
         cnn = CNNEncoder(shape[0])
-        self.encoder = nn.Sequential(cnn, nn.Linear(output_size(cnn, shape), latent_dim))
-        self.decoder = MLP(latent_dim, [*layers[::-1], int(np.prod(shape))], activate_last=False)
-        self.latent_dim = int(latent_dim)
+        encoder = nn.Sequential(cnn, nn.Linear(output_size(cnn, shape), latent_dim))
+        super().__init__(int(np.prod(shape)), layers, latent_dim, encoder=encoder)
 
 
 def encode_views(autoencoders: Sequence[nn.Module], views) -> list[torch.Tensor]:
