@@ -29,7 +29,13 @@ from sklearn.utils import check_random_state
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from suite import DATASETS, prepared_views  # noqa: E402
 
-from skmvc._benchmark import METHODS, append_row, kmeans_baseline, read_rows  # noqa: E402
+from skmvc._benchmark import (  # noqa: E402
+    IMAGE_METHODS,
+    METHODS,
+    append_row,
+    kmeans_baseline,
+    read_rows,
+)
 from skmvc.base import kmeans_centers  # noqa: E402
 from skmvc.metrics import clustering_accuracy  # noqa: E402
 
@@ -74,7 +80,7 @@ def main(argv=None) -> int:
             for method in args.methods:
                 if (method, name, seed) in done:
                     continue
-                X, y = prepared_views(name, args.data_dir, images=method in ("conan", "eamc"))
+                X, y = prepared_views(name, args.data_dir, images=method in IMAGE_METHODS)
                 k = len(np.unique(y))
                 start = time.perf_counter()
                 with warnings.catch_warnings():

@@ -13,9 +13,10 @@ be stopped and resumed, on another machine too, once the results file is committ
 
 Preprocessing is the user guide's: uint8 pixel views divided by 255, then every view
 min-max scaled on its own (``--rows l2``: then each row of each view scaled to unit norm, for
-every method and k-means alike). Image sets give CONAN and EAMC their views as 28x28 images (the
-papers' CNN encoders). Sets larger than 10 000 samples use one seeded 10 000-sample subset
-(the same for every seed and method). Labels are used only to score.
+every method and k-means alike). Image sets give CONAN, EAMC and CRRC their views as 28x28
+images (their CNN encoders; ``skmvc._benchmark.IMAGE_METHODS``). Sets larger than 10 000
+samples use one seeded 10 000-sample subset (the same for every seed and method). Labels
+are used only to score.
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ from sklearn.preprocessing import MinMaxScaler, Normalizer
 from skmvc import __version__
 from skmvc._benchmark import (
     BASELINE,
+    IMAGE_METHODS,
     IMAGE_SETS,
     code_version,
     load_dataset,
@@ -154,7 +156,7 @@ def main(argv=None) -> int:
             for method in [m for m in ORDER if m in args.methods]:
                 if (args.tag, method, name, seed) in done:
                     continue
-                images = method in ("conan", "eamc")
+                images = method in IMAGE_METHODS
                 if images not in loaded:
                     loaded[images] = prepared_views(name, args.data_dir, images, args.rows)
                 views, y = loaded[images]

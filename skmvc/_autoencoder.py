@@ -75,6 +75,7 @@ class AutoencoderClustering(BaseMultiViewClustering):
         "encoder_layers": ["array-like"],
         "latent_dim": [Interval(Integral, 1, None, closed="left")],
         "autoencoder_factory": [callable, None],
+        "image_autoencoder": [StrOptions({"conv", "mlp"})],
         "epoch_selection": [StrOptions({"last", "stability"})],
     }
 

@@ -106,6 +106,11 @@ PAPER_EPOCHS = {("cmmc", "BDGP"): 10, ("cmmc", "MNIST-USPS"): 50, ("cmmc", "Fash
 #: CONAN and EAMC, as in their papers.
 IMAGE_SETS = {"Edge-MNIST", "Edge-FashionMNIST"}
 
+#: Methods whose defaults encode an image view with a CNN, and so are given the views of
+#: ``IMAGE_SETS`` as images: CONAN and EAMC (their papers), CRRC (a ``ConvAutoencoder``, a
+#: departure from its paper's MLP). CMMC and RAV flatten them for their MLP autoencoders.
+IMAGE_METHODS = {"conan", "eamc", "crrc"}
+
 
 def method_params(method: str, dataset: str, profile: str) -> dict:
     """The schedule of ``method`` on ``dataset`` for ``profile`` ("quick" or "paper")."""

@@ -29,6 +29,7 @@ from sklearn.preprocessing import MinMaxScaler
 from . import __version__
 from ._benchmark import (
     BASELINE,
+    IMAGE_METHODS,
     IMAGE_SETS,
     METHODS,
     kmeans_baseline,
@@ -167,7 +168,7 @@ def _benchmark(args) -> int:
     rows = []
     for dataset in args.datasets:
         for method in args.methods:
-            images = dataset in IMAGE_SETS and method in ("conan", "eamc")
+            images = dataset in IMAGE_SETS and method in IMAGE_METHODS
             views, y = load_dataset(
                 dataset, args.data_dir, images=images, n_samples=args.n_samples
             )

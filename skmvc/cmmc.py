@@ -36,10 +36,11 @@ class _CMMCNetwork(nn.Module):
         feature_dim,
         hidden_dim,
         autoencoder_factory=None,
+        conv_images=False,
     ):
         super().__init__()
         self.autoencoders = build_autoencoders(
-            view_shapes, encoder_layers, latent_dim, autoencoder_factory
+            view_shapes, encoder_layers, latent_dim, autoencoder_factory, conv_images
         )
         self.feature = MLP(latent_dim, [hidden_dim, feature_dim], activate_last=False)
         self.label = MLP(latent_dim, [hidden_dim, n_clusters], activate_last=False)
@@ -154,6 +155,13 @@ class CMMCClustering(AutoencoderClustering):
         autoencoder per view; its forward must return ``(latent, reconstruction)`` with a
         latent of width ``latent_dim`` and a reconstruction of shape ``(batch, d_v)``
         (flattened). Such modules are not re-initialised.
+    image_autoencoder : {"mlp", "conv"}, default="mlp"
+        The built-in autoencoder of an image view ``(C, H, W)``: ``"mlp"`` flattens it for
+        the MLP autoencoder (the paper's network); ``"conv"`` encodes it with a
+        :class:`skmvc.nn.ConvAutoencoder` (CONAN's small CNN and a linear map to the latent,
+        with the same MLP decoder), :class:`skmvc.CRRCClustering`'s default, where it
+        lifted Edge-MNIST from 0.40 to 0.54 ACC; not yet measured for CMMC. Vector views
+        always take the MLP autoencoder; ``autoencoder_factory`` overrides both.
     device, random_state, n_init, n_jobs, verbose, view_sizes, tol, \
 n_iter_no_change, selection, assign_labels, views_on_device
         As in :class:`skmvc.CONANClustering`, except for ``assign_labels="auto"`` (the
@@ -268,6 +276,7 @@ cluster_centers_, view_patterns_, pattern_centers_
         hidden_dim=512,
         epoch_selection="stability",
         autoencoder_factory=None,
+        image_autoencoder="mlp",
         device="auto",
         random_state=None,
         n_init=1,
@@ -294,6 +303,7 @@ cluster_centers_, view_patterns_, pattern_centers_
         self.hidden_dim = hidden_dim
         self.epoch_selection = epoch_selection
         self.autoencoder_factory = autoencoder_factory
+        self.image_autoencoder = image_autoencoder
         self.device = device
         self.random_state = random_state
         self.n_init = n_init
@@ -315,6 +325,7 @@ cluster_centers_, view_patterns_, pattern_centers_
             self.feature_dim,
             self.hidden_dim,
             self.autoencoder_factory,
+            self.image_autoencoder == "conv",
         )
         return self._initialise(module, generator)
 

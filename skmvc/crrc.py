@@ -36,11 +36,12 @@ class _CRRCNetwork(nn.Module):
         use_gate,
         use_residual,
         autoencoder_factory,
+        conv_images,
     ):
         super().__init__()
         n_views = len(view_shapes)
         self.autoencoders = build_autoencoders(
-            view_shapes, encoder_layers, latent_dim, autoencoder_factory
+            view_shapes, encoder_layers, latent_dim, autoencoder_factory, conv_images
         )
         self.global_mlp = MLP(
             n_views * latent_dim, [fusion_hidden, feature_dim], activate_last=False
@@ -160,6 +161,11 @@ class CRRCClustering(AutoencoderClustering):
         instead of the sum): the paper's ablations (Table 2).
     autoencoder_factory : callable or None, default=None
         As in :class:`skmvc.CMMCClustering`.
+    image_autoencoder : {"conv", "mlp"}, default="conv"
+        The built-in autoencoder of an image view ``(C, H, W)``, as in
+        :class:`skmvc.CMMCClustering`: ``"conv"``, a :class:`skmvc.nn.ConvAutoencoder`
+        (a departure, see Notes); ``"mlp"``, the view flattened for the paper's MLP
+        autoencoder. Vector views always take the MLP autoencoder.
     device, random_state, n_init, n_jobs, verbose, view_sizes, tol, \
 n_iter_no_change, selection, views_on_device
         As in :class:`skmvc.CONANClustering`.
@@ -265,6 +271,8 @@ view_patterns_, pattern_centers_
 
     _has_proba = False
     _auto_batch_fine_partitions = True
+    # A model file written before image views had a ConvAutoencoder flattened them.
+    _params_before_they_existed = {"image_autoencoder": "mlp"}
 
     _parameter_constraints: dict = {
         **AutoencoderClustering._parameter_constraints,
@@ -300,6 +308,7 @@ view_patterns_, pattern_centers_
         use_gate=True,
         use_residual=True,
         autoencoder_factory=None,
+        image_autoencoder="conv",
         device="auto",
         random_state=None,
         n_init=1,
@@ -329,6 +338,7 @@ view_patterns_, pattern_centers_
         self.use_gate = use_gate
         self.use_residual = use_residual
         self.autoencoder_factory = autoencoder_factory
+        self.image_autoencoder = image_autoencoder
         self.device = device
         self.random_state = random_state
         self.n_init = n_init
@@ -353,6 +363,7 @@ view_patterns_, pattern_centers_
             self.use_gate,
             self.use_residual,
             self.autoencoder_factory,
+            self.image_autoencoder == "conv",
         )
         module = self._initialise(module, generator)
         if self.view_prediction_weight > 0:

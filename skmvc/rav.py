@@ -27,11 +27,18 @@ class _RAVNetwork(nn.Module):
     """Per-view autoencoders and a shared label MLP."""
 
     def __init__(
-        self, view_shapes, n_clusters, encoder_layers, latent_dim, hidden_dim, autoencoder_factory
+        self,
+        view_shapes,
+        n_clusters,
+        encoder_layers,
+        latent_dim,
+        hidden_dim,
+        autoencoder_factory,
+        conv_images=False,
     ):
         super().__init__()
         self.autoencoders = build_autoencoders(
-            view_shapes, encoder_layers, latent_dim, autoencoder_factory
+            view_shapes, encoder_layers, latent_dim, autoencoder_factory, conv_images
         )
         self.label = MLP(latent_dim, [hidden_dim, n_clusters], activate_last=False)
 
@@ -144,8 +151,9 @@ class RAVClustering(AutoencoderClustering):
         *Assumption* (as CMMC): width of the latents.
     hidden_dim : int, default=512
         *Assumption*: hidden width of the label MLP (``512 → 512 → K``).
-    autoencoder_factory : callable or None, default=None
-        As in :class:`skmvc.CMMCClustering`.
+    autoencoder_factory, image_autoencoder
+        As in :class:`skmvc.CMMCClustering` (``image_autoencoder="mlp"``, the paper's
+        network, is the default; ``"conv"`` is not yet measured for RAV).
     device, random_state, n_init, n_jobs, verbose, view_sizes, tol, \
 n_iter_no_change, selection, assign_labels, views_on_device
         As in :class:`skmvc.CONANClustering`. ``assign_labels="auto"`` (the head, unless
@@ -238,6 +246,7 @@ cluster_centers_, view_patterns_, pattern_centers_
         latent_dim=512,
         hidden_dim=512,
         autoencoder_factory=None,
+        image_autoencoder="mlp",
         device="auto",
         random_state=None,
         n_init=1,
@@ -268,6 +277,7 @@ cluster_centers_, view_patterns_, pattern_centers_
         self.latent_dim = latent_dim
         self.hidden_dim = hidden_dim
         self.autoencoder_factory = autoencoder_factory
+        self.image_autoencoder = image_autoencoder
         self.device = device
         self.random_state = random_state
         self.n_init = n_init
@@ -288,6 +298,7 @@ cluster_centers_, view_patterns_, pattern_centers_
             self.latent_dim,
             self.hidden_dim,
             self.autoencoder_factory,
+            self.image_autoencoder == "conv",
         )
         return self._initialise(module, generator)
 

@@ -70,3 +70,42 @@ def test_image_views_train_through_a_conv_autoencoder(name):
     after = est.module_.autoencoders[0].encoder[0][0].weight.detach().cpu()
     assert not torch.equal(before[0], after)
     assert est.predict(views).shape == (40,)
+
+
+def test_crrc_encodes_image_views_with_a_conv_autoencoder_by_default():
+    """CRRC's default gives an image view a ConvAutoencoder and a vector view the MLP one;
+    CMMC and RAV flatten image views for the MLP autoencoder (their papers' network)."""
+    from skmvc.nn import Autoencoder, ConvAutoencoder
+
+    rng = np.random.RandomState(0)
+    y = np.repeat(np.arange(2), 20)
+    image = rng.rand(40, 1, 20, 20) * 0.2 + y[:, None, None, None] * 0.5
+    vector = rng.rand(40, 6) * 0.2 + y[:, None] * 0.5
+    small = dict(pretrain_epochs=3, max_epochs=3, encoder_layers=(16,), latent_dim=8)
+    crrc = ESTIMATORS["CRRCClustering"](n_clusters=2, **small).fit([image, vector])
+    assert [type(ae) for ae in crrc.module_.autoencoders] == [ConvAutoencoder, Autoencoder]
+    assert crrc.module_.autoencoders[0].decoder[-1].out_features == 400
+    assert crrc.predict([image, vector]).shape == (40,)
+    for name in ("CMMCClustering", "RAVClustering"):
+        est = ESTIMATORS[name](n_clusters=2, **small).fit([image, vector])
+        assert [type(ae) for ae in est.module_.autoencoders] == [Autoencoder, Autoencoder]
+
+
+def test_a_crrc_file_from_before_image_autoencoder_loads_with_flat_images(tmp_path):
+    """CRRC flattened image views until ``image_autoencoder`` existed; a model file written
+    then holds an MLP autoencoder's weights and must load as one."""
+    from conftest import without_param
+
+    from skmvc.base import BaseMultiViewClustering
+
+    rng = np.random.RandomState(0)
+    views = [rng.rand(30, 1, 20, 20), rng.rand(30, 5)]
+    small = dict(pretrain_epochs=1, max_epochs=1, encoder_layers=(8,), latent_dim=4)
+    model = ESTIMATORS["CRRCClustering"](n_clusters=2, image_autoencoder="mlp", **small)
+    model.fit(views)
+    path = tmp_path / "old.skmvc"
+    model.save(path)
+    without_param(path, "image_autoencoder")
+    loaded = BaseMultiViewClustering.load(path, device="cpu")
+    assert loaded.image_autoencoder == "mlp"
+    np.testing.assert_array_equal(loaded.predict(views), model.predict(views))

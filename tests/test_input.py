@@ -128,7 +128,7 @@ def test_bad_fit_arguments_name_the_argument(name, two_views):
             ESTIMATORS[name]().fit(views[:1])
 
 
-@pytest.mark.parametrize("name", ["CONANClustering", "EAMCClustering"])
+@pytest.mark.parametrize("name", ["CONANClustering", "EAMCClustering", "CRRCClustering"])
 def test_image_view_too_small_for_the_cnn_names_the_view(name):
     rng = np.random.RandomState(0)
     views = [rng.rand(30, 5), rng.rand(30, 1, 8, 8)]

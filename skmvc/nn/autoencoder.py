@@ -8,7 +8,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from .encoders import MLP, CNNEncoder, output_size
+from .encoders import MLP, CNNEncoder, image_module, output_size
 
 __all__ = ["Autoencoder", "ConvAutoencoder", "build_autoencoders", "encode_views"]
 
@@ -132,10 +132,12 @@ def build_autoencoders(
     encoder_layers: Sequence[int],
     latent_dim: int,
     factory=None,
+    conv_images: bool = False,
 ) -> nn.ModuleList:
     """One autoencoder per view: ``factory(v, shape)`` if given (checked to return
     ``(latent, reconstruction)`` with a ``latent_dim``-wide latent), else an MLP
-    :class:`~skmvc.nn.Autoencoder`.
+    :class:`~skmvc.nn.Autoencoder`, or with ``conv_images`` a
+    :class:`~skmvc.nn.ConvAutoencoder` for image views ``(C, H, W)``.
 
     Examples
     --------
@@ -143,10 +145,21 @@ def build_autoencoders(
     >>> aes = build_autoencoders([(6,), (1, 4, 4)], encoder_layers=(8,), latent_dim=3)
     >>> [ae.latent_dim for ae in aes]
     [3, 3]
+    >>> aes = build_autoencoders([(6,), (1, 28, 28)], (8,), 3, conv_images=True)
+    >>> [type(ae).__name__ for ae in aes]
+    ['Autoencoder', 'ConvAutoencoder']
     """
     if factory is None:
         return nn.ModuleList(
-            Autoencoder(int(np.prod(s)), encoder_layers, latent_dim) for s in view_shapes
+            image_module(
+                v,
+                tuple(s),
+                lambda s: ConvAutoencoder(s, encoder_layers, latent_dim),
+                "autoencoder_factory",
+            )
+            if conv_images and len(s) == 3
+            else Autoencoder(int(np.prod(s)), encoder_layers, latent_dim)
+            for v, s in enumerate(view_shapes)
         )
     modules = []
     for v, shape in enumerate(view_shapes):

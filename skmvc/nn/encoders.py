@@ -181,6 +181,27 @@ def output_size(module: nn.Module, input_shape: Sequence[int]) -> int:
     return int(out.shape[1])
 
 
+def image_module(
+    v: int, shape: tuple, make: Callable[[tuple], nn.Module], factory: str
+) -> nn.Module:
+    """``make(shape)``, the built-in network of image view ``v``, checked on one sample: an
+    image too small for its convolutions and poolings is a ``ValueError`` that names the
+    view, its shape and the two ways out (flatten it, or pass ``factory``)."""
+    try:
+        module = make(shape)
+        was_training = module.training
+        with torch.no_grad():
+            module.eval()(torch.zeros((2, *shape)))
+        module.train(was_training)
+    except RuntimeError as exc:
+        raise ValueError(
+            f"View {v}: image samples of shape {shape} are too small for the built-in "
+            "CNN (its convolutions and poolings need larger images; 28×28 works). Flatten "
+            f"the view to vectors (view.reshape(n_samples, -1)) or pass {factory}."
+        ) from exc
+    return module
+
+
 def build_encoders(
     view_shapes: Sequence[Sequence[int]],
     mlp_layers: Sequence[int],
@@ -207,16 +228,7 @@ def build_encoders(
                     f"got {type(enc).__name__}."
                 )
         elif len(shape) == 3:
-            try:
-                enc = cnn(shape)
-                output_size(enc, shape)
-            except RuntimeError as exc:
-                raise ValueError(
-                    f"View {v}: image samples of shape {shape} are too small for the built-in "
-                    "CNN encoder (its convolutions and poolings need larger images; 28×28 "
-                    "works). Flatten the view to vectors (view.reshape(n_samples, -1)) or "
-                    "pass encoder_factory."
-                ) from exc
+            enc = image_module(v, shape, cnn, "encoder_factory")
         else:
             enc = MLP(shape[0], mlp_layers)
         encoders.append(enc)
