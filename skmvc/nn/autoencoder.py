@@ -155,7 +155,7 @@ def build_autoencoders(
                 v,
                 tuple(s),
                 lambda s: ConvAutoencoder(s, encoder_layers, latent_dim),
-                "autoencoder_factory",
+                'image_autoencoder="mlp" or autoencoder_factory',
             )
             if conv_images and len(s) == 3
             else Autoencoder(int(np.prod(s)), encoder_layers, latent_dim)
