@@ -167,6 +167,17 @@ def two_views():
     return [MinMaxScaler().fit_transform(a), MinMaxScaler().fit_transform(b)], y
 
 
+def loaded_as_before(model, name, tmp_path):
+    """``model`` saved, its file rewritten as a version without parameter ``name`` would
+    have written it, and loaded back on the CPU."""
+    from skmvc.base import BaseMultiViewClustering
+
+    path = tmp_path / "old.skmvc"
+    model.save(path)
+    without_param(path, name)
+    return BaseMultiViewClustering.load(path, device="cpu")
+
+
 def without_param(path, name):
     """Rewrite a saved model file as a version without parameter ``name`` would have."""
     import hashlib

@@ -94,18 +94,12 @@ def test_crrc_encodes_image_views_with_a_conv_autoencoder_by_default():
 def test_a_crrc_file_from_before_image_autoencoder_loads_with_flat_images(tmp_path):
     """CRRC flattened image views until ``image_autoencoder`` existed; a model file written
     then holds an MLP autoencoder's weights and must load as one."""
-    from conftest import without_param
-
-    from skmvc.base import BaseMultiViewClustering
+    from conftest import loaded_as_before
 
     rng = np.random.RandomState(0)
     views = [rng.rand(30, 1, 20, 20), rng.rand(30, 5)]
     small = dict(pretrain_epochs=1, max_epochs=1, encoder_layers=(8,), latent_dim=4)
     model = ESTIMATORS["CRRCClustering"](n_clusters=2, image_autoencoder="mlp", **small)
-    model.fit(views)
-    path = tmp_path / "old.skmvc"
-    model.save(path)
-    without_param(path, "image_autoencoder")
-    loaded = BaseMultiViewClustering.load(path, device="cpu")
+    loaded = loaded_as_before(model.fit(views), "image_autoencoder", tmp_path)
     assert loaded.image_autoencoder == "mlp"
     np.testing.assert_array_equal(loaded.predict(views), model.predict(views))

@@ -4,7 +4,7 @@ discriminator steps, the attention weights, and that it learns on real data."""
 import numpy as np
 import pytest
 import torch
-from conftest import small_eamc, without_param
+from conftest import loaded_as_before, small_eamc
 
 from skmvc import EAMCClustering
 from skmvc._engine import Stage, Trainer, ViewData
@@ -189,13 +189,8 @@ def test_embedding_chooses_what_kmeans_clusters_and_not_the_training(two_views):
 
 
 def test_a_model_file_from_before_embedding_loads_as_fused(two_views, tmp_path):
-    from skmvc.base import BaseMultiViewClustering
-
     views, _ = two_views
     model = small_eamc(embedding="fused").fit(views)
-    path = tmp_path / "old.skmvc"
-    model.save(path)
-    without_param(path, "embedding")
-    loaded = BaseMultiViewClustering.load(path, device="cpu")
+    loaded = loaded_as_before(model, "embedding", tmp_path)
     assert loaded.embedding == "fused"
     np.testing.assert_array_equal(loaded.predict(views), model.predict(views))

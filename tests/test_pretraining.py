@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 import torch
-from conftest import ESTIMATORS, small_conan, small_eamc, without_param
+from conftest import ESTIMATORS, loaded_as_before, small_conan, small_eamc
 
 from skmvc._engine import Batch
 from skmvc.base import AutoEpochs
@@ -85,14 +85,9 @@ def test_decoders_mirror_the_encoder_widths():
 def test_a_model_file_from_before_pretraining_loads_without_it(name, two_views, tmp_path):
     """EAMC's default pre-trains; a file written before the parameter existed holds a
     network without decoders, and loads as the model it was."""
-    from skmvc.base import BaseMultiViewClustering
-
     views, _ = two_views
     model = SMALL[name](pretrain_epochs=0, max_epochs=2).fit(views)
-    path = tmp_path / "old.skmvc"
-    model.save(path)
-    without_param(path, "pretrain_epochs")
-    loaded = BaseMultiViewClustering.load(path, device="cpu")
+    loaded = loaded_as_before(model, "pretrain_epochs", tmp_path)
     assert loaded.pretrain_epochs == 0 and loaded.module_.decoders is None
     np.testing.assert_array_equal(loaded.predict(views), model.predict(views))
 
