@@ -78,7 +78,13 @@ PROFILES = {
         "quick": dict(pretrain_epochs=10, max_epochs=10, finetune_epochs=5),
     },
     "crrc": {
-        "paper": dict(pretrain_epochs=200, max_epochs=50, batch_size=256, epoch_selection="last"),
+        "paper": dict(
+            pretrain_epochs=200,
+            max_epochs=50,
+            batch_size=256,
+            epoch_selection="last",
+            image_autoencoder="mlp",
+        ),
         "quick": dict(pretrain_epochs=10, max_epochs=10),
     },
     "eamc": {
