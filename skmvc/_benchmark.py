@@ -57,6 +57,12 @@ BASELINE = "kmeans"
 
 #: Schedules: "paper" is the paper's (``specs/``; early stopping off, as in the papers);
 #: "quick" fits on a 2-core CPU in minutes (early stopping as by default).
+#: The papers' schedule of the three autoencoder methods (200 + 50 epochs, batches of 256,
+#: the last epoch), to which each adds its own.
+_AUTOENCODER_PAPER = dict(
+    pretrain_epochs=200, max_epochs=50, batch_size=256, epoch_selection="last"
+)
+
 PROFILES = {
     "conan": {
         # One restart, as the reproduction runs measured (the paper keeps the lowest-loss
@@ -67,24 +73,11 @@ PROFILES = {
         "quick": dict(max_epochs=10, batch_size=128),
     },
     "cmmc": {
-        "paper": dict(
-            pretrain_epochs=200,
-            max_epochs=50,
-            finetune_epochs=30,
-            batch_size=256,
-            assign_labels="head",
-            epoch_selection="last",
-        ),
+        "paper": dict(_AUTOENCODER_PAPER, finetune_epochs=30, assign_labels="head"),
         "quick": dict(pretrain_epochs=10, max_epochs=10, finetune_epochs=5),
     },
     "crrc": {
-        "paper": dict(
-            pretrain_epochs=200,
-            max_epochs=50,
-            batch_size=256,
-            epoch_selection="last",
-            image_autoencoder="mlp",
-        ),
+        "paper": dict(_AUTOENCODER_PAPER, image_autoencoder="mlp"),
         "quick": dict(pretrain_epochs=10, max_epochs=10),
     },
     "eamc": {
@@ -94,13 +87,7 @@ PROFILES = {
         "quick": dict(pretrain_epochs=20, max_epochs=20),
     },
     "rav": {
-        "paper": dict(
-            pretrain_epochs=200,
-            max_epochs=50,
-            batch_size=256,
-            assign_labels="head",
-            epoch_selection="last",
-        ),
+        "paper": dict(_AUTOENCODER_PAPER, assign_labels="head"),
         "quick": dict(pretrain_epochs=10, max_epochs=10),
     },
 }
