@@ -587,6 +587,11 @@ class BaseMultiViewClustering(ClusterMixin, TransformerMixin, BaseEstimator):
     def _build_module(self, view_shapes, generator: torch.Generator) -> torch.nn.Module:
         raise NotImplementedError
 
+    def _resolve_for_data(self, observed) -> None:
+        """Set the fitted attributes that a parameter's ``"auto"`` takes from the training
+        data, before any network is built (``observed``: the mask of present views, or
+        None when every sample has every view). Nothing by default."""
+
     def _stages(self, module, data: ViewData, seed: int) -> list[Stage]:
         raise NotImplementedError
 
@@ -821,6 +826,7 @@ class BaseMultiViewClustering(ClusterMixin, TransformerMixin, BaseEstimator):
             )
         if n_samples < self.n_clusters:
             raise ValueError(f"n_samples={n_samples} should be >= n_clusters={self.n_clusters}.")
+        self._resolve_for_data(observed)
         device = resolve_device(self.device)
         seeds = check_random_state(self.random_state).randint(
             np.iinfo(np.int32).max, size=self.n_init

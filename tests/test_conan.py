@@ -172,4 +172,31 @@ def test_the_paper_profile_is_the_papers_fusion():
     assert (est.fusion, est.reconstruction_weight, est.assign_labels) == ("concat", 0.0, "head")
     assert est.n_init == 1
     # the defaults depart (docs/benchmarks.md)
-    assert (CONANClustering().fusion, CONANClustering().n_init) == ("mean", 3)
+    assert (CONANClustering().fusion, CONANClustering().n_init) == ("auto", 3)
+
+
+def test_auto_fusion_is_the_mean_on_complete_views_and_concat_with_missing_ones(
+    two_views, tmp_path
+):
+    from skmvc.base import BaseMultiViewClustering
+
+    views, _ = two_views
+    auto = small_conan(max_epochs=2).fit(views)
+    mean = small_conan(max_epochs=2, fusion="mean").fit(views)
+    assert auto.fusion_ == "mean" and not hasattr(mean, "fusion_")
+    np.testing.assert_array_equal(auto.labels_, mean.labels_)
+    assert auto.loss_ == mean.loss_
+    missing = [views[0].copy(), views[1].copy()]
+    missing[1][:20] = np.nan
+    auto.fit(missing)
+    concat = small_conan(max_epochs=2, fusion="concat").fit(missing)
+    assert auto.fusion_ == "concat" and list(auto.module_.fusion.parameters())
+    np.testing.assert_array_equal(auto.labels_, concat.labels_)
+    assert auto.loss_ == concat.loss_
+    # a saved model is rebuilt with the fusion it was fitted with
+    auto.save(tmp_path / "m.skmvc")
+    loaded = BaseMultiViewClustering.load(tmp_path / "m.skmvc", device="cpu")
+    assert loaded.fusion_ == "concat"
+    np.testing.assert_array_equal(loaded.predict(missing), auto.predict(missing))
+    # an explicit fusion refits without the attribute
+    assert not hasattr(auto.set_params(fusion="mean").fit(views), "fusion_")
