@@ -262,7 +262,8 @@ view_patterns_, pattern_centers_
     to the latent (:class:`skmvc.nn.ConvAutoencoder`), with the same MLP decoder; vector
     views are unchanged. On Edge-MNIST (10 000 samples, two 1×28×28 views) the MLP
     autoencoder did not beat the pixels: CRRC scored 0.403 ± 0.011 against k-means'
-    0.512, and with the CNN 0.538 ± 0.024 (3 seeds each; NMI 0.501 against 0.358).
+    0.512, and with the CNN 0.501 ± 0.067 in the development suite (3 seeds; 0.538 ±
+    0.024 over three other initialisations; NMI 0.447 against 0.358).
     On Edge-FashionMNIST ACC rose from 0.500 ± 0.016 to 0.549 ± 0.036 (k-means 0.491), but
     NMI fell from 0.526 to 0.473 (k-means 0.513). A fit on images costs about six times
     one on flat views: 78–93 minutes for 10 000 samples of an Edge set on one thread
