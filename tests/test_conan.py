@@ -175,9 +175,7 @@ def test_the_paper_profile_is_the_papers_fusion():
     assert (CONANClustering().fusion, CONANClustering().n_init) == ("auto", 3)
 
 
-def test_auto_fusion_is_the_mean_on_complete_views_and_concat_with_missing_ones(
-    two_views, tmp_path
-):
+def test_auto_fusion_is_the_mean_unless_many_samples_miss_views(two_views, tmp_path):
     from skmvc.base import BaseMultiViewClustering
 
     views, _ = two_views
@@ -186,8 +184,11 @@ def test_auto_fusion_is_the_mean_on_complete_views_and_concat_with_missing_ones(
     assert auto.fusion_ == "mean" and not hasattr(mean, "fusion_")
     np.testing.assert_array_equal(auto.labels_, mean.labels_)
     assert auto.loss_ == mean.loss_
+    few = [views[0].copy(), views[1].copy()]
+    few[1][::4] = np.nan  # 25 % of the samples miss a view: still the mean
+    assert small_conan(max_epochs=1).fit(few).fusion_ == "mean"
     missing = [views[0].copy(), views[1].copy()]
-    missing[1][:20] = np.nan
+    missing[1][::2] = np.nan  # 50 %: the concatenation
     auto.fit(missing)
     concat = small_conan(max_epochs=2, fusion="concat").fit(missing)
     assert auto.fusion_ == "concat" and list(auto.module_.fusion.parameters())

@@ -276,7 +276,7 @@ def test_complete_data_path_is_unchanged(cls, two_views):
     [(cls, {}) for cls in QUICK]
     + [
         (CONANClustering, {"reconstruction_weight": 1.0}),
-        (CONANClustering, {"fusion": "mean"}),
+        (CONANClustering, {"fusion": "concat"}),
         (CONANClustering, {"pretrain_epochs": 2}),
         (EAMCClustering, {"pretrain_epochs": 0}),
         (CRRCClustering, {"view_prediction_weight": 1.0}),
@@ -284,7 +284,7 @@ def test_complete_data_path_is_unchanged(cls, two_views):
     ids=[cls.__name__ for cls in QUICK]
     + [
         "CONAN-reconstruction",
-        "CONAN-mean",
+        "CONAN-concat",
         "CONAN-pretrain",
         "EAMC-no-pretrain",
         "CRRC-view-prediction",
