@@ -180,6 +180,8 @@ def targets(cells, default_cells, datasets, methods, suite_rows, rate=0.5):
     counted = dict.fromkeys(methods, 0)
     for name in datasets:
         base = cells.get((name, "kmeans", rate))
+        if base is None:
+            continue
         out = []
         for m in methods:
             at = cells.get((name, m, rate))
@@ -188,7 +190,7 @@ def targets(cells, default_cells, datasets, methods, suite_rows, rate=0.5):
                 complete, mark = default_cells[(name, m, 0.0)], " d"
             if complete is None and (name.lower(), m) in suite:
                 complete, mark = suite[(name.lower(), m)], " s"
-            if at is None or complete is None or base is None:
+            if at is None or complete is None:
                 out.append("")
                 continue
             delta = np.mean(at) - np.mean(complete)
@@ -200,7 +202,7 @@ def targets(cells, default_cells, datasets, methods, suite_rows, rate=0.5):
                 f"{'**' + value + '**' if np.mean(at) > np.mean(base) else value}"
                 f" ({delta:+.3f}{mark})"
             )
-        print(f"| {name} | {np.mean(base):.3f} | " + " | ".join(out) + " |" if base else "")
+        print(f"| {name} | {np.mean(base):.3f} | " + " | ".join(out) + " |")
     print(
         "\nWithin 0.10 of complete data / above the imputed k-means (bold), of the sets "
         "measured: "

@@ -8,7 +8,7 @@ import warnings
 import numpy as np
 import pytest
 import torch
-from conftest import ESTIMATORS
+from conftest import ESTIMATORS, loaded_as_before
 from sklearn.exceptions import NotFittedError
 
 import skmvc.base
@@ -226,10 +226,7 @@ def test_files_from_before_a_new_parameter_load_as_they_were_trained(name, two_v
         pytest.skip("CONAN's fusion; EAMC's and CRRC's new parameters are tested in their files")
     views, _ = two_views
     est = ESTIMATORS[name](fusion="concat").fit(views)
-    path = tmp_path / "concat.skmvc"
-    est.save(path)
-    _rewrite(path, tmp_path / "old.skmvc", lambda c: c["params"].pop("fusion"))
-    loaded = BaseMultiViewClustering.load(tmp_path / "old.skmvc", device="cpu")
+    loaded = loaded_as_before(est, "fusion", tmp_path)
     assert loaded.fusion == "concat"
     np.testing.assert_array_equal(loaded.labels_, est.labels_)
 
