@@ -174,21 +174,23 @@ def loaded_as_before(model, name, tmp_path):
 
     path = tmp_path / "old.skmvc"
     model.save(path)
-    without_param(path, name)
+    rewrite_model_file(path, lambda content: content["params"].pop(name))
     return BaseMultiViewClustering.load(path, device="cpu")
 
 
-def without_param(path, name):
-    """Rewrite a saved model file as a version without parameter ``name`` would have."""
+def rewrite_model_file(path, edit, out=None):
+    """Write ``out`` (default: ``path`` itself) with the content of the model file ``path``
+    changed in place by ``edit(content)`` and a valid checksum: a crafted file, or one as an
+    older version would have written it, not a damaged one."""
     import hashlib
     import io
 
-    payload = torch.load(path, weights_only=False)
-    content = torch.load(io.BytesIO(payload["content"].numpy().tobytes()), weights_only=False)
-    del content["params"][name]
+    payload = torch.load(path, weights_only=True)
+    content = torch.load(io.BytesIO(payload["content"].numpy().tobytes()), weights_only=True)
+    edit(content)
     buffer = io.BytesIO()
     torch.save(content, buffer)
     raw = buffer.getvalue()
     payload["sha256"] = hashlib.sha256(raw).hexdigest()
     payload["content"] = torch.frombuffer(bytearray(raw), dtype=torch.uint8)
-    torch.save(payload, path)
+    torch.save(payload, path if out is None else out)

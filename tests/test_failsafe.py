@@ -8,7 +8,7 @@ import warnings
 import numpy as np
 import pytest
 import torch
-from conftest import ESTIMATORS, loaded_as_before
+from conftest import ESTIMATORS, loaded_as_before, rewrite_model_file
 from sklearn.exceptions import NotFittedError
 
 import skmvc.base
@@ -194,30 +194,16 @@ def test_flipped_bytes_are_detected(name, saved, tmp_path):
         BaseMultiViewClustering.load(tmp_path / "flipped.skmvc")
 
 
-def _rewrite(path, out, edit):
-    """Write ``out`` with the content of ``path`` changed by ``edit`` and a valid checksum
-    (a crafted file, not a damaged one)."""
-    import hashlib
-
-    payload = torch.load(path, weights_only=True)
-    content = torch.load(io.BytesIO(payload["content"].numpy().tobytes()), weights_only=True)
-    edit(content)
-    buffer = io.BytesIO()
-    torch.save(content, buffer)
-    raw = buffer.getvalue()
-    payload["content"] = torch.frombuffer(bytearray(raw), dtype=torch.uint8)
-    payload["sha256"] = hashlib.sha256(raw).hexdigest()
-    torch.save(payload, out)
-
-
 def test_load_sets_only_declared_attributes(name, saved, tmp_path):
     _, path = saved
-    _rewrite(path, tmp_path / "crafted.skmvc", lambda c: c["values"].update(predict="boom"))
+    crafted = tmp_path / "crafted.skmvc"
+    rewrite_model_file(path, lambda c: c["values"].update(predict="boom"), crafted)
     with pytest.raises(ModelFileError, match=r"does not declare: \['predict'\]"):
-        BaseMultiViewClustering.load(tmp_path / "crafted.skmvc")
-    _rewrite(path, tmp_path / "params.skmvc", lambda c: c["params"].update(n_clusters=-3))
+        BaseMultiViewClustering.load(crafted)
+    crafted = tmp_path / "params.skmvc"
+    rewrite_model_file(path, lambda c: c["params"].update(n_clusters=-3), crafted)
     with pytest.raises(ModelFileError, match="does not fit"):
-        BaseMultiViewClustering.load(tmp_path / "params.skmvc")
+        BaseMultiViewClustering.load(crafted)
 
 
 def test_files_from_before_a_new_parameter_load_as_they_were_trained(name, two_views, tmp_path):
