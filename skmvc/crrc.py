@@ -135,7 +135,10 @@ class CRRCClustering(AutoencoderClustering):
         label for label (a view missing at predict time is then filled with the mean).
         Off by default: at missing rate 0.5 (3 seeds) weight 1 raised ACC on Scene-15
         (0.379 → 0.403) and Prokaryotic (0.497 → 0.527) but lowered it on MSRC-v1 (0.765
-        → 0.719) and Handwritten (0.860 → 0.822) (``docs/benchmarks.md``, "Missing views").
+        → 0.719) and Handwritten (0.860 → 0.822); weight 0.1 did the same on a smaller
+        scale (Scene-15 0.396, MSRC-v1 0.746, Handwritten 0.830) and lost 0.094 on MSRC-v1
+        at rate 0.7, so no rule turns it on by itself (``docs/benchmarks.md``, "Missing
+        views").
     encoder_layers : tuple of int, default=(500, 500, 2000)
         Hidden widths of each view's encoder; the decoder mirrors them.
     latent_dim : int, default=64
