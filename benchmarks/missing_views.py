@@ -136,7 +136,8 @@ def report(results, figure, tag):
     for r in every:
         if r["tag"] == "default" and r["rate"] == 0.0:
             complete.setdefault((r["dataset"], r["method"], 0.0), []).append(r["acc"])
-    targets(cells, complete, datasets, methods[1:], read_rows(SUITE_RESULTS))
+    suite = suite_cells(read_rows(SUITE_RESULTS))
+    targets(cells, complete, datasets, methods[1:], suite)
     if figure is None or tag != "default":  # the benchmarks page shows the defaults
         return
     import matplotlib
@@ -144,14 +145,24 @@ def report(results, figure, tag):
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, axes = plt.subplots(1, len(datasets), figsize=(4 * len(datasets), 3.2), squeeze=False)
-    for ax, name in zip(axes[0], datasets):
+    ncols = min(4, len(datasets))
+    nrows = -(-len(datasets) // ncols)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(4 * ncols, 3.2 * nrows), squeeze=False)
+    for ax in axes.flat[len(datasets) :]:
+        ax.set_visible(False)
+    for ax, name in zip(axes.flat, datasets):
         for i, m in enumerate(methods):  # one colour per method on every panel
             xs = [r for r in RATES if (name, m, r) in cells]
-            if xs:
-                ys = [np.mean(cells[(name, m, r)]) for r in xs]
-                style = dict(color=f"C{i}", linestyle="--" if m == "kmeans" else "-")
-                ax.plot(xs, ys, marker="o", label=m, **style)
+            if not xs:
+                continue
+            ys = [np.mean(cells[(name, m, r)]) for r in xs]
+            style = dict(color=f"C{i}", linestyle="--" if m == "kmeans" else "-")
+            ax.plot(xs, ys, marker="o", label=m, **style)
+            if xs[0] > 0.0:  # no rate-0 cell: the complete-data ACC it is compared with
+                full, _ = complete_data(cells, complete, suite, name, m)
+                if full is not None:
+                    ax.plot([0.0, xs[0]], [np.mean(full), ys[0]], **dict(style, linestyle=":"))
+                    ax.plot(0.0, np.mean(full), marker="o", mfc="white", **style)
         ax.set_title(name)
         ax.set_xlabel("missing rate")
         ax.set_ylabel("ACC")
@@ -160,18 +171,35 @@ def report(results, figure, tag):
     fig.savefig(figure, dpi=120)
 
 
-def targets(cells, default_cells, datasets, methods, suite_rows, rate=0.5):
-    """Issue 18's targets at ``rate``: each method against its complete data and k-means.
-
-    A method's complete-data ACC is its rate-0 cell in ``cells``, else its rate-0 cell of
-    the ``default`` tag (``default_cells``, marked ``d``), else its ``default`` cell of the
-    development suite (``results_suite.jsonl``: the same views, scaling and seeds, every
-    view present; marked ``s``).
-    """
+def suite_cells(suite_rows):
+    """The ``default`` ACCs of the development suite, by (lower-case set name, method)."""
     suite = {}
     for r in suite_rows:
         if r.get("tag") == "default" and r.get("accuracy") is not None:
             suite.setdefault((r["dataset"].lower(), r["method"]), []).append(r["accuracy"])
+    return suite
+
+
+def complete_data(cells, default_cells, suite, name, method):
+    """A method's complete-data ACCs on a set and where they come from.
+
+    Its rate-0 cell in ``cells``, else its rate-0 cell of the ``default`` tag
+    (``default_cells``, mark ``" d"``), else its ``default`` cell of the development suite
+    (``suite``: the same views, scaling and seeds, every view present; mark ``" s"``);
+    ``(None, "")`` if none.
+    """
+    if (name, method, 0.0) in cells:
+        return cells[(name, method, 0.0)], ""
+    if (name, method, 0.0) in default_cells:
+        return default_cells[(name, method, 0.0)], " d"
+    if (name.lower(), method) in suite:
+        return suite[(name.lower(), method)], " s"
+    return None, ""
+
+
+def targets(cells, default_cells, datasets, methods, suite, rate=0.5):
+    """Issue 18's targets at ``rate``: each method against its complete data
+    (:func:`complete_data`) and k-means."""
     print(f"\n#### Targets at missing rate {rate}: ACC (its change from complete data)\n")
     print("| set | k-means (imputed) | " + " | ".join(methods) + " |")
     print("|---" * (len(methods) + 2) + "|")
@@ -185,11 +213,7 @@ def targets(cells, default_cells, datasets, methods, suite_rows, rate=0.5):
         out = []
         for m in methods:
             at = cells.get((name, m, rate))
-            complete, mark = cells.get((name, m, 0.0)), ""
-            if complete is None and (name, m, 0.0) in default_cells:
-                complete, mark = default_cells[(name, m, 0.0)], " d"
-            if complete is None and (name.lower(), m) in suite:
-                complete, mark = suite[(name.lower(), m)], " s"
+            complete, mark = complete_data(cells, default_cells, suite, name, m)
             if at is None or complete is None:
                 out.append("")
                 continue
