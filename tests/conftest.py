@@ -17,6 +17,11 @@ from skmvc import (
     RAVClustering,
 )
 
+#: Every fit in the tests uses one torch thread: the suite runs in parallel processes
+#: (pytest-xdist, one per core), and labels do not depend on the machine's core count (float
+#: rounding follows the thread count).
+torch.set_num_threads(1)
+
 SHARED_DATASETS = Path(__file__).resolve().parents[1].parent / "shared" / "datasets"
 
 
