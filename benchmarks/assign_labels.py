@@ -36,7 +36,7 @@ from skmvc._benchmark import (  # noqa: E402
     kmeans_baseline,
     read_rows,
 )
-from skmvc.base import kmeans_centers  # noqa: E402
+from skmvc._labels import kmeans_centers  # noqa: E402
 from skmvc.metrics import clustering_accuracy  # noqa: E402
 
 HERE = Path(__file__).resolve().parent

@@ -28,7 +28,8 @@ from sklearn.preprocessing import MinMaxScaler
 from skorch.callbacks import Callback
 
 from skmvc import CONANClustering
-from skmvc._engine import Stage, Trainer, ViewData, resolve_device
+from skmvc._data import ViewData, resolve_device
+from skmvc._engine import Stage, Trainer
 from skmvc.datasets import load_handwritten
 from skmvc.preprocessing import ViewTransformer
 

@@ -22,7 +22,7 @@ import numpy as np
 import torch
 
 from skmvc._benchmark import METHODS, load_dataset, peak_memory
-from skmvc._engine import resolve_device
+from skmvc._data import resolve_device
 
 
 def main(argv=None):

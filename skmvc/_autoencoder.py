@@ -11,13 +11,10 @@ import torch
 from sklearn.utils._param_validation import Interval, StrOptions
 
 from ._engine import OptimizerSpec, Stage, Step, build_optimizer
-from .base import (
-    AUTO_PRETRAIN,
-    AUTO_TRAIN,
-    BaseMultiViewClustering,
-    init_children,
-)
+from ._schedules import AUTO_PRETRAIN, AUTO_TRAIN
+from .base import BaseMultiViewClustering
 from .losses import reconstruction_loss
+from .nn import init_children
 from .nn.missing import term_on_present
 
 __all__ = ["AutoencoderClustering", "reconstruction_pretraining", "reconstruction_terms"]

@@ -19,7 +19,7 @@ from sklearn.cluster import KMeans
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import MinMaxScaler
 
-from ._engine import resolve_device
+from ._data import resolve_device
 from .cmmc import CMMCClustering
 from .conan import CONANClustering
 from .crrc import CRRCClustering

@@ -16,7 +16,9 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from torch import nn
 
 from ._autoencoder import AutoencoderClustering, reconstruction_terms
-from .base import KMEANS_N_INIT, AutoEpochs, apply_module
+from ._engine import apply_module
+from ._labels import KMEANS_N_INIT
+from ._schedules import AutoEpochs
 from .losses import cluster_contrast, cluster_entropy, nt_xent
 from .nn import MLP, build_autoencoders, normalized_concatenation
 from .nn.missing import mean_over_present, term_on_pairs, term_on_present

@@ -13,8 +13,8 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from torch import nn
 
 from ._autoencoder import reconstruction_pretraining, reconstruction_terms
-from ._engine import OptimizerSpec, Stage, Step
-from .base import BaseMultiViewClustering, apply_module, init_children
+from ._engine import OptimizerSpec, Stage, Step, apply_module
+from .base import BaseMultiViewClustering
 from .losses import DDCLoss, dec_loss, nt_xent, simsiam_loss
 from .nn import (
     ConcatMLPFusion,
@@ -25,6 +25,7 @@ from .nn import (
     ProjectionHead,
     build_decoders,
     build_encoders,
+    init_children,
     output_size,
 )
 from .nn.missing import term_on_present
@@ -333,8 +334,6 @@ class CONANClustering(BaseMultiViewClustering):
     """
 
     _poor_on_sparse_views = True
-    # Model files written before ``fusion`` existed hold the paper's concatenation.
-    _params_before_they_existed = {"fusion": "concat", "pretrain_epochs": 0}
     _extra_fitted_attributes = ("fusion_",)
 
     _parameter_constraints: dict = {

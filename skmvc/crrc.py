@@ -12,7 +12,8 @@ from sklearn.utils._param_validation import Interval
 from torch import nn
 
 from ._autoencoder import AutoencoderClustering, reconstruction_terms
-from .base import apply_module, embedding_centers
+from ._engine import apply_module
+from ._labels import embedding_centers
 from .losses import info_nce
 from .nn import MLP, CrossViewRecalibration, build_autoencoders, encode_views, init_weights
 from .nn.missing import CrossViewPredictor, fill_missing, term_on_present
@@ -288,8 +289,6 @@ view_patterns_, pattern_centers_
 
     _has_proba = False
     _auto_batch_fine_partitions = True
-    # A model file written before image views had a ConvAutoencoder flattened them.
-    _params_before_they_existed = {"image_autoencoder": "mlp"}
 
     _parameter_constraints: dict = {
         **AutoencoderClustering._parameter_constraints,
@@ -426,7 +425,7 @@ view_patterns_, pattern_centers_
 
     def _fitted_extras(self, module, data, seed):
         """Eq. 14: k-means on the normalised H of the training data (fitted on at most
-        ``skmvc.base.KMEANS_MAX_SAMPLES`` of them); keep the centroids."""
+        ``skmvc._labels.KMEANS_MAX_SAMPLES`` of them); keep the centroids."""
         centers = embedding_centers(self, module, data, seed, l2_normalise=True)
         module.centroids.copy_(torch.as_tensor(centers))
         return {"cluster_centers_": centers}

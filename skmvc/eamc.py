@@ -11,8 +11,8 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from torch import nn
 
 from ._autoencoder import reconstruction_pretraining
-from ._engine import OptimizerSpec, Stage, Step
-from .base import BaseMultiViewClustering, apply_module, init_children
+from ._engine import OptimizerSpec, Stage, Step, apply_module
+from .base import BaseMultiViewClustering
 from .losses import DDCLoss, discriminator_loss, generator_loss, kernel_alignment_loss
 from .nn import (
     ConvNetEncoder,
@@ -21,6 +21,7 @@ from .nn import (
     ModalityAttention,
     build_decoders,
     build_encoders,
+    init_children,
     normalized_concatenation,
     output_size,
 )
@@ -230,10 +231,6 @@ cluster_centers_, view_patterns_, pattern_centers_
         # With the views side by side EAMC is above k-means on the suite's three text
         # sets; by h_f it was below on all three (docs/benchmarks.md).
         return self.embedding == "fused"
-
-    # A model file from before pre-training existed was trained without it; one from
-    # before ``embedding`` existed embedded by h_f.
-    _params_before_they_existed = {"pretrain_epochs": 0, "embedding": "fused"}
 
     _parameter_constraints: dict = {
         **BaseMultiViewClustering._parameter_constraints,

@@ -39,7 +39,7 @@ UNSCALED_MAX = 100.0
 SPARSE_MIN_FEATURES = 1000
 SPARSE_MIN_ZEROS = 0.95
 
-_LIST_HINT = (
+LIST_HINT = (
     " A plain list of views cannot pass through scikit-learn's model selection "
     "(GridSearchCV, cross_validate count its elements as samples): wrap it as "
     "skmvc.MultiView(views)."
@@ -277,7 +277,7 @@ def check_not_list_of_1d(X) -> None:
     ):
         raise ValueError(
             "X is a list of 1-D arrays. Each view must be 2-D (n_samples, n_features): "
-            "reshape a single-feature view with view.reshape(-1, 1)." + _LIST_HINT
+            "reshape a single-feature view with view.reshape(-1, 1)." + LIST_HINT
         )
 
 
@@ -551,7 +551,7 @@ def check_views(X, *, view_sizes=None, min_views: int = 1, return_observed: bool
                     X, accept_sparse="csr", dtype=np.float32, ensure_all_finite=False
                 )
             except (ValueError, TypeError) as exc:
-                raise type(exc)(f"{exc}{_LIST_HINT if isinstance(X, list) else ''}") from exc
+                raise type(exc)(f"{exc}{LIST_HINT if isinstance(X, list) else ''}") from exc
             views = split_view_columns(arr, view_sizes)
 
     _check_same_n_samples(views)
@@ -592,7 +592,7 @@ def n_view_features(shape: Sequence[int]) -> int:
     return int(np.prod(shape))
 
 
-def _value_summary(view, present):
+def value_summary(view, present):
     """One read of a view's values (the rows ``present`` marks, in row blocks, so that a
     memory-mapped view is never loaded whole): the largest absolute value, the smallest
     value, whether all are integers, the number of values and of non-zero values. A sparse
@@ -636,7 +636,7 @@ def describe_views(views, observed=None) -> tuple[list[str], list[str]]:
     unscaled, sparse = [], []
     for v, view in enumerate(views):
         present = None if observed is None else observed[:, v]
-        top, low, integral, values, nonzero = _value_summary(view, present)
+        top, low, integral, values, nonzero = value_summary(view, present)
         if values == 0:
             continue
         if top > UNSCALED_MAX:

@@ -10,7 +10,8 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from torch import nn
 
 from ._autoencoder import AutoencoderClustering, reconstruction_terms
-from .base import AutoEpochs, apply_module
+from ._engine import apply_module
+from ._schedules import AutoEpochs
 from .losses import (
     cluster_contrast,
     cluster_entropy,

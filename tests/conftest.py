@@ -172,21 +172,10 @@ def two_views():
     return [MinMaxScaler().fit_transform(a), MinMaxScaler().fit_transform(b)], y
 
 
-def loaded_as_before(model, name, tmp_path):
-    """``model`` saved, its file rewritten as a version without parameter ``name`` would
-    have written it, and loaded back on the CPU."""
-    from skmvc.base import BaseMultiViewClustering
-
-    path = tmp_path / "old.skmvc"
-    model.save(path)
-    rewrite_model_file(path, lambda content: content["params"].pop(name))
-    return BaseMultiViewClustering.load(path, device="cpu")
-
-
 def rewrite_model_file(path, edit, out=None):
     """Write ``out`` (default: ``path`` itself) with the content of the model file ``path``
-    changed in place by ``edit(content)`` and a valid checksum: a crafted file, or one as an
-    older version would have written it, not a damaged one."""
+    changed in place by ``edit(content)`` and a valid checksum: a crafted file, not a damaged
+    one."""
     import hashlib
     import io
 

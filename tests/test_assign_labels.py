@@ -11,7 +11,7 @@ from conftest import ESTIMATORS
 from sklearn.cluster import KMeans
 
 from skmvc import BaseMultiViewClustering
-from skmvc.base import kmeans_centers
+from skmvc._labels import kmeans_centers
 from skmvc.exceptions import CollapseWarning
 
 #: The methods with a clustering head (CRRC always assigns by k-means on its embedding).
@@ -75,7 +75,7 @@ def test_unknown_assignment_is_refused(name, two_views):
 
 
 def test_kmeans_fits_its_centres_on_a_subsample_beyond_the_limit(two_views, monkeypatch):
-    from skmvc import base
+    from skmvc import _labels as base
 
     X, _ = two_views
     monkeypatch.setattr(base, "KMEANS_MAX_SAMPLES", 30)

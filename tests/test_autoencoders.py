@@ -89,17 +89,3 @@ def test_crrc_encodes_image_views_with_a_conv_autoencoder_by_default():
     for name in ("CMMCClustering", "RAVClustering"):
         est = ESTIMATORS[name](n_clusters=2, **small).fit([image, vector])
         assert [type(ae) for ae in est.module_.autoencoders] == [Autoencoder, Autoencoder]
-
-
-def test_a_crrc_file_from_before_image_autoencoder_loads_with_flat_images(tmp_path):
-    """CRRC flattened image views until ``image_autoencoder`` existed; a model file written
-    then holds an MLP autoencoder's weights and must load as one."""
-    from conftest import loaded_as_before
-
-    rng = np.random.RandomState(0)
-    views = [rng.rand(30, 1, 20, 20), rng.rand(30, 5)]
-    small = dict(pretrain_epochs=1, max_epochs=1, encoder_layers=(8,), latent_dim=4)
-    model = ESTIMATORS["CRRCClustering"](n_clusters=2, image_autoencoder="mlp", **small)
-    loaded = loaded_as_before(model.fit(views), "image_autoencoder", tmp_path)
-    assert loaded.image_autoencoder == "mlp"
-    np.testing.assert_array_equal(loaded.predict(views), model.predict(views))

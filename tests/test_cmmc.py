@@ -9,7 +9,7 @@ import torch
 from conftest import load_shared, small_cmmc
 
 from skmvc import CMMCClustering
-from skmvc._engine import Batch
+from skmvc._data import Batch
 from skmvc.cmmc import match_pseudo_labels
 from skmvc.losses import cluster_contrast, cluster_entropy, nt_xent, reconstruction_loss
 from skmvc.metrics import clustering_accuracy

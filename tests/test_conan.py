@@ -45,7 +45,7 @@ def test_objective_is_ddc_plus_weighted_contrast(two_views):
         ddc = sum(DDCLoss(est.rel_sigma)(a, hidden).values())
         pz = module.projector(z)
         contrast = sum(nt_xent(pz, module.projector(h), est.temperature) for h in hs)
-        from skmvc._engine import Batch
+        from skmvc._data import Batch
 
         terms = est._objective(module, Batch(x, torch.arange(60)))
     assert terms["loss"].item() == pytest.approx((ddc + 0.5 * contrast).item(), rel=1e-6)
@@ -64,7 +64,7 @@ def test_reconstruction_term_is_weighted_mse_of_mirrored_decoders(two_views):
         a, hidden = module.ddc(z)
         ddc = sum(DDCLoss(est.rel_sigma)(a, hidden).values())
         mse = sum(((d(h) - xv) ** 2).mean() for d, h, xv in zip(module.decoders, hs, x))
-        from skmvc._engine import Batch
+        from skmvc._data import Batch
 
         terms = est._objective(module, Batch(x, torch.arange(60)))
     assert terms["reconstruction"].item() == pytest.approx(mse.item(), rel=1e-5)

@@ -7,7 +7,7 @@ import torch
 from conftest import load_shared, small_crrc
 
 from skmvc import CRRCClustering
-from skmvc._engine import Batch
+from skmvc._data import Batch
 from skmvc.losses import info_nce, reconstruction_loss
 from skmvc.metrics import clustering_accuracy
 from skmvc.nn import CrossViewRecalibration

@@ -75,7 +75,7 @@ def test_a_grid_search_on_a_local_cluster_matches_the_serial_one(client, two_vie
 
 
 def test_the_views_are_scattered_once_not_sent_with_every_restart(client, two_views):
-    from skmvc.base import _SharedViews
+    from skmvc._restarts import _SharedViews
 
     views, _ = two_views
     scattered = []

@@ -4,10 +4,11 @@ discriminator steps, the attention weights, and that it learns on real data."""
 import numpy as np
 import pytest
 import torch
-from conftest import loaded_as_before, small_eamc
+from conftest import small_eamc
 
 from skmvc import EAMCClustering
-from skmvc._engine import Stage, Trainer, ViewData
+from skmvc._data import ViewData
+from skmvc._engine import Stage, Trainer
 from skmvc.losses import discriminator_loss, gaussian_kernel, generator_loss, kernel_alignment_loss
 from skmvc.nn import ModalityAttention, normalized_concatenation
 
@@ -186,11 +187,3 @@ def test_embedding_chooses_what_kmeans_clusters_and_not_the_training(two_views):
     distances = ((z[:, None, :] - by_views.cluster_centers_[None]) ** 2).sum(axis=2)
     np.testing.assert_array_equal(by_views.labels_, distances.argmin(axis=1))
     assert by_views.cluster_centers_.shape == (3, 32) and fused.cluster_centers_.shape == (3, 16)
-
-
-def test_a_model_file_from_before_embedding_loads_as_fused(two_views, tmp_path):
-    views, _ = two_views
-    model = small_eamc(embedding="fused").fit(views)
-    loaded = loaded_as_before(model, "embedding", tmp_path)
-    assert loaded.embedding == "fused"
-    np.testing.assert_array_equal(loaded.predict(views), model.predict(views))

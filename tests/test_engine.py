@@ -8,8 +8,10 @@ import scipy.sparse as sp
 import torch
 from torch import nn
 
+import skmvc._data
 from skmvc import _engine as engine
-from skmvc._engine import OptimizerSpec, Stage, Step, Trainer, ViewData, resolve_device
+from skmvc._data import ViewData, resolve_device
+from skmvc._engine import OptimizerSpec, Stage, Step, Trainer
 
 
 class TwoPart(nn.Module):
@@ -331,7 +333,7 @@ def test_views_beyond_the_device_budget_stream_from_the_host(monkeypatch, two_vi
 
     X, _ = two_views
     resident = small_crrc().fit(X)
-    monkeypatch.setattr(engine, "device_budget", lambda device: 0)
+    monkeypatch.setattr(skmvc._data, "device_budget", lambda device: 0)
     assert not ViewData(X, torch.device("cpu")).on_device
     streamed = small_crrc().fit(X)
     np.testing.assert_array_equal(streamed.labels_, resident.labels_)

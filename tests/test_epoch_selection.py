@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from conftest import small_cmmc, small_conan, small_crrc, small_rav
 
-from skmvc.base import STABILITY_EVERY, STABILITY_TOLERANCE
+from skmvc._schedules import STABILITY_EVERY, STABILITY_TOLERANCE
 
 # (estimator factory, the selected stage, parameters that end the fit with that stage)
 CASES = {

@@ -92,7 +92,7 @@ def test_fitted_attributes(name, two_views):
 def test_score_is_minus_the_objective(name, two_views):
     views, _ = two_views
     est = ESTIMATORS[name](batch_size=64).fit(views)  # one batch: score is one evaluation
-    from skmvc._engine import ViewData
+    from skmvc._data import ViewData
 
     data = ViewData(est._validate_views(views, reset=False)[0], est.device_)
     est.module_.eval()
@@ -146,7 +146,7 @@ def test_safe_save_and_load(name, two_views, tmp_path):
     assert loaded.history_[-1, "loss"] == est.history_[-1, "loss"]
     # The file is readable without pickle.
     payload = torch.load(path, weights_only=True)
-    assert payload["format_version"] == 2 and len(payload["sha256"]) == 64
+    assert payload["format_version"] == 1 and len(payload["sha256"]) == 64
     with pytest.raises(ValueError, match="not written by skmvc's save"):
         torch.save({"a": torch.zeros(1)}, tmp_path / "other.pt")
         type(est).load(tmp_path / "other.pt")
@@ -271,7 +271,7 @@ def test_loss_and_score_do_not_depend_on_the_order_of_the_rows(name):
 
 
 def test_auto_batch_size_trains_a_small_set_in_small_batches(name):
-    from skmvc.base import AUTO_SMALL_BATCH_SIZE
+    from skmvc._schedules import AUTO_SMALL_BATCH_SIZE
     from skmvc.datasets import make_multiview_blobs
 
     views, _ = make_multiview_blobs(150, 3, view_features=(6, 4), random_state=0)
@@ -286,7 +286,7 @@ def test_auto_batch_size_takes_small_batches_for_a_fine_partition_in_crrc_only(n
     """Past 1 024 samples, CRRC's ``"auto"`` still takes batches of 64 when the clusters
     average fewer than 32 samples (1 100 samples in 40 clusters), and 256 otherwise (in 3);
     the other methods' ``"auto"`` goes by the number of samples alone."""
-    from skmvc.base import AUTO_BATCH_SIZE, AUTO_SMALL_BATCH_SIZE
+    from skmvc._schedules import AUTO_BATCH_SIZE, AUTO_SMALL_BATCH_SIZE
     from skmvc.datasets import make_multiview_blobs
 
     views, _ = make_multiview_blobs(1100, 3, view_features=(6, 4), random_state=0)
@@ -305,7 +305,7 @@ AUTO_BATCH_DEFAULT = {"CRRCClustering", "RAVClustering"}
 def test_default_batch_size_is_auto_only_where_measured(name):
     """A default fit of 150 samples trains in batches of 64 for CRRC and RAV, and in the
     paper's fixed batches (100 to 256 samples) for the others."""
-    from skmvc.base import AUTO_SMALL_BATCH_SIZE
+    from skmvc._schedules import AUTO_SMALL_BATCH_SIZE
     from skmvc.datasets import make_multiview_blobs
 
     views, _ = make_multiview_blobs(150, 3, view_features=(6, 4), random_state=0)

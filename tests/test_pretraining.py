@@ -3,10 +3,10 @@
 import numpy as np
 import pytest
 import torch
-from conftest import ESTIMATORS, loaded_as_before, small_conan, small_eamc
+from conftest import ESTIMATORS, small_conan, small_eamc
 
-from skmvc._engine import Batch
-from skmvc.base import AutoEpochs
+from skmvc._data import Batch
+from skmvc._schedules import AutoEpochs
 from skmvc.nn import build_decoders
 
 SMALL = {"CONAN": small_conan, "EAMC": small_eamc}
@@ -79,17 +79,6 @@ def test_decoders_mirror_the_encoder_widths():
     out = decoders[1](torch.zeros(4, 5))
     assert out.shape == (4, 6)
     assert np.isfinite(out.detach().numpy()).all()
-
-
-@pytest.mark.parametrize("name", list(SMALL))
-def test_a_model_file_from_before_pretraining_loads_without_it(name, two_views, tmp_path):
-    """EAMC's default pre-trains; a file written before the parameter existed holds a
-    network without decoders, and loads as the model it was."""
-    views, _ = two_views
-    model = SMALL[name](pretrain_epochs=0, max_epochs=2).fit(views)
-    loaded = loaded_as_before(model, "pretrain_epochs", tmp_path)
-    assert loaded.pretrain_epochs == 0 and loaded.module_.decoders is None
-    np.testing.assert_array_equal(loaded.predict(views), model.predict(views))
 
 
 #: The stages of each autoencoder method, with the parameter that sets each one's epochs.

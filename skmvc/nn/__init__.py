@@ -1,6 +1,6 @@
 """Network building blocks shared by the methods (pure PyTorch, no scikit-learn)."""
 
-from ._init import init_weights
+from ._init import init_children, init_weights
 from .autoencoder import Autoencoder, ConvAutoencoder, build_autoencoders, encode_views
 from .encoders import (
     MLP,
@@ -40,5 +40,6 @@ __all__ = [
     "Discriminator",
     "ProjectionHead",
     "PredictionHead",
+    "init_children",
     "init_weights",
 ]

@@ -7,7 +7,7 @@ import math
 import torch
 from torch import nn
 
-__all__ = ["init_weights"]
+__all__ = ["init_children", "init_weights"]
 
 _SCHEMES = ("xavier_normal", "kaiming_normal", "default")
 
@@ -77,4 +77,25 @@ def init_weights(
                 bias.copy_(b.to(device))
             else:
                 bias.zero_()
+    return module
+
+
+def init_children(module, generator, *, keep=(), scheme="default", gain=1.0):
+    """Initialise each child of ``module`` in order from ``generator``
+    (:func:`skmvc.nn.init_weights`), except the children named in ``keep`` (e.g. a user's
+    pretrained encoders).
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skmvc.nn import init_children
+    >>> net = torch.nn.Sequential(torch.nn.Linear(2, 3), torch.nn.Linear(3, 1))
+    >>> kept = net[1].weight.clone()
+    >>> _ = init_children(net, torch.Generator().manual_seed(0), keep=("1",))
+    >>> bool(torch.equal(net[1].weight, kept))
+    True
+    """
+    for name, part in module.named_children():
+        if name not in keep:
+            init_weights(part, generator, scheme, gain)
     return module

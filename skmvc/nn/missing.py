@@ -1,7 +1,7 @@
 """Building blocks for samples with missing views.
 
 A batch carries ``observed``, a bool tensor of shape ``(batch, n_views)`` (None when every
-sample has every view; see :class:`skmvc._engine.Batch`). A missing view's input row holds
+sample has every view; see :class:`skmvc._data.Batch`). A missing view's input row holds
 zeros, so everything a network computes from it is meaningless: these helpers keep it out
 of fusions and losses. With ``observed=None`` each returns its input unchanged, so the
 complete-data path is the same computation as without them.
