@@ -62,3 +62,62 @@ def test_kmeans_baseline_pipeline(views):
         views
     )
     assert labels.shape == (20,)
+
+
+def _kinds_of_views(n=40):
+    rng = np.random.RandomState(0)
+    counts = np.zeros((n, 1500))
+    counts[:, :20] = rng.randint(0, 5, size=(n, 20))
+    weights = counts / 7.0  # term weights: sparse, non-negative, not integers
+    return [
+        rng.rand(n, 4) * 50,  # dense non-negative features
+        rng.randn(n, 3) * 10,  # signed features
+        counts,
+        sp.csr_matrix(weights),
+        rng.randint(0, 256, size=(n, 1, 4, 4)).astype(np.uint8),  # images
+    ]
+
+
+def test_view_scaler_prepares_each_view_by_its_kind():
+    from sklearn.feature_extraction.text import TfidfTransformer
+    from sklearn.preprocessing import normalize
+
+    from skmvc.preprocessing import ViewScaler
+
+    views = _kinds_of_views()
+    scaler = ViewScaler().fit(views)
+    assert scaler.kinds_ == ["minmax", "standard", "tfidf", "unit", "image"]
+    out = scaler.transform(views)
+    np.testing.assert_allclose(out[0], MinMaxScaler().fit_transform(views[0]), atol=1e-6)
+    np.testing.assert_allclose(out[1], StandardScaler().fit_transform(views[1]), atol=1e-6)
+    tfidf = TfidfTransformer().fit_transform(views[2]).toarray()
+    np.testing.assert_allclose(sp.csr_matrix(out[2]).toarray(), tfidf, atol=1e-6)
+    assert sp.issparse(out[3])
+    np.testing.assert_allclose(out[3].toarray(), normalize(views[3]).toarray(), atol=1e-6)
+    assert out[4].shape == views[4].shape
+    np.testing.assert_allclose(out[4], views[4] / views[4].max(), atol=1e-6)
+
+
+def test_view_scaler_takes_a_kind_per_view_and_keeps_missing_views():
+    from skmvc.preprocessing import ViewScaler
+
+    rng = np.random.RandomState(0)
+    views = [rng.rand(10, 3) * 9, rng.rand(10, 2) * 9]
+    observed = np.ones((10, 2), dtype=bool)
+    observed[0, 1] = False
+    out = ViewScaler(["unit", "none"]).fit_transform(MultiView(views, observed=observed))
+    assert isinstance(out, MultiView)
+    np.testing.assert_allclose(np.linalg.norm(out.views[0], axis=1), 1, rtol=1e-6)
+    assert np.isnan(out.views[1][0]).all()
+    np.testing.assert_allclose(out.views[1][1:], views[1][1:])
+
+
+@pytest.mark.parametrize(
+    "kind, message",
+    [(["unit"], "1 kinds were given for 2 views"), (["unit", "log"], "not a preparation")],
+)
+def test_view_scaler_names_a_bad_kind(views, kind, message):
+    from skmvc.preprocessing import ViewScaler
+
+    with pytest.raises(ValueError, match=message):
+        ViewScaler(kind).fit(views)
