@@ -20,15 +20,12 @@ commit that produced them, and a rerun skips the rows of its tag that are done.
 from __future__ import annotations
 
 import argparse
-import sys
 import time
 import warnings
 from pathlib import Path
 
 import numpy as np
 import torch
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from sklearn.cluster import KMeans  # noqa: E402
 from sklearn.impute import SimpleImputer  # noqa: E402
 from sklearn.metrics import normalized_mutual_info_score  # noqa: E402

@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 from sklearn.cluster import KMeans
 
-from skmvc._benchmark import append_row, code_version, load_dataset, read_rows
+from skmvc._benchmark import MAX_SAMPLES, append_row, code_version, load_dataset, read_rows
 from skmvc.metrics import clustering_report
 from skmvc.preprocessing import ViewConcatenator, ViewScaler
 
@@ -30,13 +30,12 @@ DATASETS = [
     "Prokaryotic", "ProteinFold", "Scene-15", "NGs", "Cora", "3Sources",
 ]  # fmt: skip
 PREPARATIONS = ["minmax", "unit", "auto"]
-LARGE = 20_000
 
 
 def run(datasets, seeds, data_dir):
     done = {(r["dataset"], r["preparation"], r["seed"]) for r in read_rows(RESULTS)}
     for name in datasets:
-        views, y = load_dataset(name, data_dir, n_samples=LARGE, seed=0)
+        views, y = load_dataset(name, data_dir, n_samples=MAX_SAMPLES, seed=0)
         k = len(np.unique(y))
         for prep in PREPARATIONS:
             scaler = ViewScaler(prep).fit(views)

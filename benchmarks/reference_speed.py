@@ -50,7 +50,6 @@ from pathlib import Path
 import numpy as np
 import torch
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from skmvc import CMMCClustering, CONANClustering, CRRCClustering  # noqa: E402
 from skmvc._benchmark import (  # noqa: E402
     append_row,

@@ -29,7 +29,6 @@ from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from skmvc._benchmark import append_row, machine_description, read_rows  # noqa: E402
 
 HERE = Path(__file__).resolve().parent

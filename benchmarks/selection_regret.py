@@ -32,16 +32,20 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from skmvc._benchmark import BASELINE, METHODS, code_version, kmeans_baseline, method_params
+from skmvc._benchmark import (
+    BASELINE,
+    METHODS,
+    code_version,
+    kmeans_baseline,
+    method_params,
+    prepared_views,  # noqa: E402
+)
 from skmvc.metrics import (
     agreement_scores,
     clustering_accuracy,
     input_silhouette_score,
     pooled_silhouette_scores,
 )
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from suite import prepared_views  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "results_selection.jsonl"

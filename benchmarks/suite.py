@@ -31,56 +31,22 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from sklearn.pipeline import make_pipeline
-from sklearn.preprocessing import MinMaxScaler, Normalizer
 
 from skmvc import __version__
 from skmvc._benchmark import (
     BASELINE,
+    DATASETS,
     IMAGE_METHODS,
-    IMAGE_SETS,
     code_version,
-    load_dataset,
     machine_description,
+    prepared_views,
     run_one,
 )
 from skmvc._cli import parse_sets
-from skmvc.preprocessing import ViewTransformer
 
 HERE = Path(__file__).resolve().parent
 DEFAULT_RESULTS = HERE / "results_suite.jsonl"
-MAX_SAMPLES = 10_000
-#: The 15 development sets, smallest first (so that a partial run covers many sets).
-DATASETS = [
-    "MSRC-v1",
-    "COIL20-3V",
-    "BBCSport",
-    "Prokaryotic",
-    "ProteinFold",
-    "WebKB",
-    "Reuters-1200",
-    "100Leaves",
-    "Handwritten",
-    "BDGP",
-    "Scene-15",
-    "MNIST-USPS",
-    "Fashion-MV",
-    "Edge-MNIST",
-    "Edge-FashionMNIST",
-]
 ORDER = [BASELINE, "conan", "crrc", "cmmc", "rav", "eamc"]
-
-
-def prepared_views(name: str, data_dir: Path, images: bool, rows: str = "none"):
-    """The set's views as a user following the user guide would prepare them; with
-    ``rows="l2"`` each view's rows are then scaled to unit Euclidean norm (the user guide's
-    advice for bag-of-words views)."""
-    views, y = load_dataset(name, data_dir, n_samples=MAX_SAMPLES, seed=0)
-    scaler = MinMaxScaler() if rows == "none" else make_pipeline(MinMaxScaler(), Normalizer())
-    views = ViewTransformer(scaler).fit_transform([np.asarray(v, dtype=np.float32) for v in views])
-    if images and name in IMAGE_SETS:
-        views = [v.reshape(-1, 1, 28, 28) if v.shape[1] == 784 else v for v in views]
-    return views, y
 
 
 def done_cells(path: Path) -> set:

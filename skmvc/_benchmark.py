@@ -17,7 +17,7 @@ import numpy as np
 import torch
 from sklearn.cluster import KMeans
 from sklearn.pipeline import make_pipeline
-from sklearn.preprocessing import MinMaxScaler
+from sklearn.preprocessing import MinMaxScaler, Normalizer
 
 from ._data import resolve_device
 from .cmmc import CMMCClustering
@@ -31,6 +31,8 @@ from .rav import RAVClustering
 
 __all__ = [
     "BASELINE",
+    "DATASETS",
+    "prepared_views",
     "METHODS",
     "PROFILES",
     "code_version",
@@ -105,6 +107,28 @@ IMAGE_SETS = {"Edge-MNIST", "Edge-FashionMNIST"}
 IMAGE_METHODS = {"conan", "eamc", "crrc"}
 
 
+#: Benchmarks cluster at most this many samples of a set (a seeded subset beyond it).
+MAX_SAMPLES = 10_000
+#: The development sets, smallest first (so that a partial run covers many sets).
+DATASETS = [
+    "MSRC-v1",
+    "COIL20-3V",
+    "BBCSport",
+    "Prokaryotic",
+    "ProteinFold",
+    "WebKB",
+    "Reuters-1200",
+    "100Leaves",
+    "Handwritten",
+    "BDGP",
+    "Scene-15",
+    "MNIST-USPS",
+    "Fashion-MV",
+    "Edge-MNIST",
+    "Edge-FashionMNIST",
+]
+
+
 def method_params(method: str, dataset: str, profile: str) -> dict:
     """The schedule of ``method`` on ``dataset`` for ``profile`` ("quick" or "paper")."""
     params = dict(PROFILES[method][profile])
@@ -148,6 +172,18 @@ def load_dataset(name: str, data_dir=None, *, images: bool = False, n_samples=No
     if n_samples and n_samples < len(y):
         idx = np.random.RandomState(seed).permutation(len(y))[:n_samples]
         views, y = [v[idx] for v in views], y[idx]
+    return views, y
+
+
+def prepared_views(name: str, data_dir: Path, images: bool, rows: str = "none"):
+    """The set's views as a user following the user guide would prepare them; with
+    ``rows="l2"`` each view's rows are then scaled to unit Euclidean norm (the user guide's
+    advice for bag-of-words views)."""
+    views, y = load_dataset(name, data_dir, n_samples=MAX_SAMPLES, seed=0)
+    scaler = MinMaxScaler() if rows == "none" else make_pipeline(MinMaxScaler(), Normalizer())
+    views = ViewTransformer(scaler).fit_transform([np.asarray(v, dtype=np.float32) for v in views])
+    if images and name in IMAGE_SETS:
+        views = [v.reshape(-1, 1, 28, 28) if v.shape[1] == 784 else v for v in views]
     return views, y
 
 

@@ -171,7 +171,7 @@ n_iter_no_change, selection, assign_labels, views_on_device
         training samples collapses (an empty cluster, or one with nearly every sample);
         then k-means on the embedding, as ``"kmeans"``. On 100Leaves (100 classes), where the
         head leaves clusters empty, that gave 0.565 ± 0.005 ACC against the head's 0.435 ±
-        0.009 (3 seeds, ``benchmarks/assign_labels.py``; docs/benchmarks.md, "A collapsed
+        0.009 (3 seeds, ``benchmarks/studies/assign_labels.py``; docs/benchmarks.md, "A collapsed
         head"); a head that does not collapse is kept, so every other fit is the paper's.
         Unlike CONAN's and RAV's ``"auto"``, CMMC's keeps a head that does not collapse
         when samples miss views: at missing rate 0.5 on MSRC-v1 and Prokaryotic (3 seeds)

@@ -205,7 +205,7 @@ view_patterns_, pattern_centers_
     code must tie H to each view by another term. We assume it is the contrast of H with
     each R^v of CRRC's base method (SCMVC), which this estimator adds with weight
     ``view_contrast_weight``. The measurements behind this are in ``docs/benchmarks.md``
-    (``benchmarks/crrc_diagnostics.py``).
+    (``benchmarks/studies/crrc_diagnostics.py``).
 
     **A second departure, on by default: which epoch the training stage ends with**
     (``epoch_selection="stability"``; ``"last"`` is the paper). On BDGP, not a data set of

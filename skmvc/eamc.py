@@ -112,7 +112,7 @@ class EAMCClustering(BaseMultiViewClustering):
         text says 1e-3). The small rate keeps the encoders near where that stage finds
         them. Without pre-training that is their random He-normal initialisation (paper
         §3.1), and a trained EAMC clusters about as well as k-means on its untrained
-        encoders' output (``benchmarks/encoder_geometry.py``), which keeps the data's
+        encoders' output (``benchmarks/studies/encoder_geometry.py``), which keeps the data's
         structure on dense feature views and loses much of it on bag-of-words views; hence
         the reconstruction pre-training (``pretrain_epochs``). Without it, higher rates did
         worse with the default k-means labels (development suite, 7 sets × 3 seeds: mean
@@ -174,7 +174,7 @@ class EAMCClustering(BaseMultiViewClustering):
         (``"head"``, the DDC head's argmax): k-means on the fused representation h_f
         scored higher than the head on each of 12 development sets (mean ACC over seeds
         0-2; over the 12 sets 0.571 against 0.323; Handwritten 0.96 against 0.39, MSRC-v1
-        0.66 against 0.35; ``benchmarks/assign_labels.py``, ``docs/benchmarks.md``).
+        0.66 against 0.35; ``benchmarks/studies/assign_labels.py``, ``docs/benchmarks.md``).
         Training is the same either way.
     embedding : {"views", "fused"}, default="views"
         What :meth:`transform` returns, and so what ``assign_labels="kmeans"`` clusters.

@@ -121,7 +121,7 @@ class RAVClustering(AutoencoderClustering):
         Adam learning rate, one optimiser for both stages (summary).
     label_weight : float, default=1.0
         λ1, weight of L_Q. The paper tunes it per data set in [1e-5, 1e3] and gives no
-        default; 1.0 is skmvc's choice from the sweep in ``benchmarks/rav_sweep.py``.
+        default; 1.0 is skmvc's choice from the sweep in ``benchmarks/studies/rav_sweep.py``.
     relation_weight : float, default=0.1
         λ2, weight of L_S (paper range [1e-5, 1]); chosen by the same sweep.
     feature_temperature : float, default=0.5
@@ -162,7 +162,7 @@ n_iter_no_change, selection, assign_labels, views_on_device
         a **departure from the paper** (the head, ``"head"``): on 100Leaves (100 classes)
         RAV's head left about 8 of 100 clusters empty and scored 0.371 ± 0.026 ACC (seeds
         0–2), k-means on the same networks' embedding 0.665 ± 0.027
-        (``benchmarks/assign_labels.py``; docs/benchmarks.md, "A collapsed head"). With
+        (``benchmarks/studies/assign_labels.py``; docs/benchmarks.md, "A collapsed head"). With
         missing views (rate 0.5, MSRC-v1 and Prokaryotic, 3 seeds) ``"auto"`` scored 0.552
         and 0.492 against the head's 0.554 and 0.497, within the spread over seeds
         (docs/benchmarks.md, "Missing views").

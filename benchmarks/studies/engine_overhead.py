@@ -6,8 +6,8 @@ permutes indices, slices the device tensors, computes the loss, and steps Adam. 
 additionally goes through skorch's callbacks, logs every loss term per batch and per epoch,
 and steps the cosine scheduler.
 
-    python benchmarks/engine_overhead.py                     # bundled Handwritten, CPU
-    python benchmarks/engine_overhead.py --n-samples 5000 --dim 784 --views 2 --device cuda
+    python benchmarks/studies/engine_overhead.py                     # bundled Handwritten, CPU
+    python benchmarks/studies/engine_overhead.py --n-samples 5000 --dim 784 --views 2 --device cuda
 
 Prints seconds per epoch of each loop (median over --repeats epochs after one warm-up epoch)
 and their ratio. The engine's epochs are timed by its own epoch timer inside one stage, as

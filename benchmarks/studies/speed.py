@@ -1,7 +1,7 @@
 """Training speed and memory of a method as the number of samples grows.
 
-    python benchmarks/speed.py --method conan --sizes 2000 8000 32000 70000
-    python benchmarks/speed.py --method cmmc --dataset MNIST-USPS --sizes 5000
+    python benchmarks/studies/speed.py --method conan --sizes 2000 8000 32000 70000
+    python benchmarks/studies/speed.py --method cmmc --dataset MNIST-USPS --sizes 5000
 
 Each run fits on the first N samples of the data set (default Edge-MNIST, views as 784-d
 vectors scaled to [0, 1]) with one epoch per stage, the method's default networks and batch

@@ -1,9 +1,9 @@
 """Why CRRC needs the extra view contrast: the paper's Eq. 12 against the default and variants.
 
-    python benchmarks/crrc_diagnostics.py                       # ~3 minutes on 2 CPU cores
-    python benchmarks/crrc_diagnostics.py --n-samples 5000 --pretrain-epochs 50 \\
+    python benchmarks/studies/crrc_diagnostics.py                       # ~3 minutes on 2 CPU cores
+    python benchmarks/studies/crrc_diagnostics.py --n-samples 5000 --pretrain-epochs 50 \\
         --max-epochs 30 --variants eq12 default no-recalibration   # ~9 minutes
-    python benchmarks/crrc_diagnostics.py --dataset BDGP --n-samples 2500 \\
+    python benchmarks/studies/crrc_diagnostics.py --dataset BDGP --n-samples 2500 \\
         --pretrain-epochs 50 --max-epochs 45 --variants default --trace-every 3  # ~2 minutes
 
 Each variant fits CRRC (``random_state=0``) on a random subset (seed 0) of a data set

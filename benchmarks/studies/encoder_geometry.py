@@ -9,9 +9,9 @@ layer clusters the concatenation over views with k-means (10 initialisations); A
 the labels (evaluation only). The input row is k-means on the scaled views themselves (the
 suite's baseline) and, for reference, on the views with each row L2-normalised.
 
-    python benchmarks/encoder_geometry.py                   # CONAN and EAMC, vector sets
-    python benchmarks/encoder_geometry.py --datasets BBCSport --methods eamc
-    python benchmarks/encoder_geometry.py --report          # table from the results file
+    python benchmarks/studies/encoder_geometry.py                   # CONAN and EAMC, vector sets
+    python benchmarks/studies/encoder_geometry.py --datasets BBCSport --methods eamc
+    python benchmarks/studies/encoder_geometry.py --report          # table from the results file
 
 Each (method, set, seed) is appended to ``benchmarks/results_geometry.jsonl`` and skipped on
 a rerun. Preprocessing is the suite's (``suite.py``: min-max per view); only sets whose
@@ -32,15 +32,12 @@ from sklearn.cluster import KMeans
 from sklearn.preprocessing import normalize
 from torch import nn
 
-from skmvc._benchmark import IMAGE_SETS, METHODS, append_row, read_rows
+from skmvc._benchmark import DATASETS, IMAGE_SETS, METHODS, append_row, prepared_views, read_rows  # noqa: E402
 from skmvc.metrics import clustering_accuracy
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from suite import DATASETS, prepared_views  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 DEFAULT_RESULTS = HERE / "results_geometry.jsonl"
-SUITE_RESULTS = HERE / "results_suite.jsonl"
+SUITE_RESULTS = HERE.parent / "results_suite.jsonl"
 VECTOR_SETS = [d for d in DATASETS if d not in IMAGE_SETS]
 
 
@@ -170,9 +167,7 @@ def trained_against_untrained(rows, datasets, methods) -> None:
 def run_command(argv, doc, methods, default_methods, results, report, measure) -> int:
     """The command line shared with ``stage_geometry.py``: measure, or ``--report``."""
     parser = argparse.ArgumentParser(description=doc.splitlines()[0])
-    parser.add_argument(
-        "--data-dir", type=Path, default=HERE.parent.parent / "shared" / "datasets"
-    )
+    parser.add_argument("--data-dir", type=Path, default=HERE.parents[2] / "shared" / "datasets")
     parser.add_argument("--datasets", nargs="+", default=VECTOR_SETS)
     parser.add_argument("--methods", nargs="+", default=default_methods, choices=methods)
     parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])

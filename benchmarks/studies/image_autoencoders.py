@@ -1,7 +1,7 @@
 """CRRC, CMMC or RAV with a convolutional autoencoder on image views, against the MLP
 autoencoder on the same views flattened:
 
-    python benchmarks/image_autoencoders.py --dataset Edge-MNIST --seeds 0   # ~45 min, 1 thread
+    python benchmarks/studies/image_autoencoders.py --dataset Edge-MNIST --seeds 0  # ~45 min
 
 Each fit is the method's default on the suite's data (the same seeded 10 000-sample subset,
 min-max scaled per view, as ``benchmarks/suite.py`` prepares it), except that each view is
@@ -17,7 +17,6 @@ only score. The rows of commit adf3b35 built the same network through
 from __future__ import annotations
 
 import argparse
-import sys
 import time
 from pathlib import Path
 
@@ -25,14 +24,12 @@ import numpy as np
 import torch
 from sklearn.metrics import normalized_mutual_info_score
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from suite import prepared_views  # noqa: E402
-
 from skmvc._benchmark import (  # noqa: E402
     METHODS,
     append_row,
     code_version,
     machine_description,
+    prepared_views,  # noqa: E402
     read_rows,
 )
 from skmvc.metrics import clustering_accuracy  # noqa: E402
@@ -64,7 +61,7 @@ def main(argv=None) -> int:
     parser.add_argument("--encoder", default="cnn", choices=["cnn", "mlp"])
     parser.add_argument("--seeds", type=int, nargs="+", default=[0])
     parser.add_argument("--threads", type=int, default=1)
-    parser.add_argument("--data-dir", type=Path, default=HERE.parents[1] / "shared" / "datasets")
+    parser.add_argument("--data-dir", type=Path, default=HERE.parents[2] / "shared" / "datasets")
     parser.add_argument("--results", type=Path, default=RESULTS)
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)

@@ -9,15 +9,14 @@ views is the baseline, as in the development suite. Views are prepared as in
 ``benchmarks/suite.py``. Resumable: rows are appended to ``results_assign.jsonl`` as they
 finish and a rerun skips them.
 
-    python benchmarks/assign_labels.py --methods eamc --datasets MSRC-v1 COIL20-3V
-    python benchmarks/assign_labels.py --report
+    python benchmarks/studies/assign_labels.py --methods eamc --datasets MSRC-v1 COIL20-3V
+    python benchmarks/studies/assign_labels.py --report
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import sys
 import time
 import warnings
 from pathlib import Path
@@ -26,14 +25,13 @@ import numpy as np
 import torch
 from sklearn.utils import check_random_state
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from suite import DATASETS, prepared_views  # noqa: E402
-
-from skmvc._benchmark import (  # noqa: E402
+from skmvc._benchmark import (  # noqa: E402  # noqa: E402
+    DATASETS,
     IMAGE_METHODS,
     METHODS,
     append_row,
     kmeans_baseline,
+    prepared_views,
     read_rows,
 )
 from skmvc._labels import kmeans_centers  # noqa: E402
@@ -61,9 +59,7 @@ def kmeans_assignment(model, X, seed: int) -> np.ndarray:
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument(
-        "--data-dir", type=Path, default=HERE.parent.parent / "shared" / "datasets"
-    )
+    parser.add_argument("--data-dir", type=Path, default=HERE.parents[2] / "shared" / "datasets")
     parser.add_argument("--datasets", nargs="+", default=DATASETS)
     parser.add_argument("--methods", nargs="+", default=["eamc", "cmmc", "rav", "conan"])
     parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])

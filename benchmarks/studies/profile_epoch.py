@@ -1,8 +1,8 @@
 """Where the time of a training epoch goes, and how fast skmvc could be at best against the
 reference codes (issue 17, item 4).
 
-    python benchmarks/profile_epoch.py              # CMMC, CRRC and CONAN, 1 torch thread
-    python benchmarks/profile_epoch.py --pairs cmmc --epochs 3
+    python benchmarks/studies/profile_epoch.py              # CMMC, CRRC and CONAN, 1 torch thread
+    python benchmarks/studies/profile_epoch.py --pairs cmmc --epochs 3
 
 Each estimator is fitted exactly as ``benchmarks/reference_speed.py`` fits it (MNIST-USPS,
 5 000 samples, the same schedule of a few epochs per stage, early stopping off) under
@@ -31,7 +31,7 @@ import numpy as np
 import torch
 from torch.profiler import ProfilerActivity, profile, record_function
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the lasting speed tool
 from reference_speed import ours_cmmc, ours_conan, ours_crrc  # noqa: E402
 
 from skmvc._benchmark import (  # noqa: E402
@@ -44,7 +44,7 @@ from skmvc._engine import Trainer  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "results_profile.jsonl"
-SPEED_RESULTS = HERE / "results_reference_speed.jsonl"
+SPEED_RESULTS = HERE.parent / "results_reference_speed.jsonl"
 FITS = {"cmmc": ours_cmmc, "crrc": ours_crrc, "conan": ours_conan}
 #: Dense linear-algebra kernels: the time both sides spend alike.
 MATMUL = {
@@ -152,9 +152,7 @@ def report(results: Path, speed_results: Path) -> int:
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--pairs", nargs="+", default=sorted(FITS), choices=sorted(FITS))
-    parser.add_argument(
-        "--data-dir", type=Path, default=HERE.parent.parent / "shared" / "datasets"
-    )
+    parser.add_argument("--data-dir", type=Path, default=HERE.parents[2] / "shared" / "datasets")
     parser.add_argument("--epochs", type=int, default=3, help="epochs per stage")
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--seed", type=int, default=0)

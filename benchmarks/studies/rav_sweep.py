@@ -1,8 +1,8 @@
 """Sweep RAV's loss weights λ1 (label_weight) and λ2 (relation_weight) on the development
 sets, with a short schedule, and print the whole table.
 
-    python benchmarks/rav_sweep.py                       # BDGP, MNIST-USPS: 1000 samples
-    python benchmarks/rav_sweep.py --n-samples 2000 --epochs 20 20
+    python benchmarks/studies/rav_sweep.py                       # BDGP, MNIST-USPS: 1000 samples
+    python benchmarks/studies/rav_sweep.py --n-samples 2000 --epochs 20 20
 
 The paper gives ranges (λ1 in [1e-5, 1e3], λ2 in [1e-5, 1]) but no defaults. Nothing here
 selects inside fit: the table reports accuracy (for the reader) next to the final training

@@ -10,8 +10,8 @@ the concatenation over views of the L2-normalised latents z^v with k-means (10
 initialisations): ACC against the labels, which only score. Beside them: k-means on the
 scaled views (the suite's baseline) and the fit's own labels.
 
-    python benchmarks/stage_geometry.py --methods cmmc --datasets MSRC-v1 Scene-15
-    python benchmarks/stage_geometry.py --report
+    python benchmarks/studies/stage_geometry.py --methods cmmc --datasets MSRC-v1 Scene-15
+    python benchmarks/studies/stage_geometry.py --report
 
 The readings run in eval mode without gradients, draw no random numbers of training's and
 restore the network's mode, so the fit is the one the suite measures with the same seed.
@@ -22,19 +22,16 @@ a rerun. Views are prepared as in ``benchmarks/suite.py``.
 from __future__ import annotations
 
 import dataclasses
-import sys
 import time
 from pathlib import Path
 
 import numpy as np
 import torch
+from encoder_geometry import by_method, kmeans_acc, mean_std, run_command, table  # noqa: E402
 from sklearn.preprocessing import normalize
 
 from skmvc._benchmark import METHODS, read_rows
 from skmvc.metrics import clustering_accuracy
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from encoder_geometry import by_method, kmeans_acc, mean_std, run_command, table  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 DEFAULT_RESULTS = HERE / "results_stages.jsonl"
