@@ -1,11 +1,12 @@
 """skmvc: deep multi-view clustering estimators for scikit-learn, on PyTorch."""
 
-from . import datasets, exceptions, losses, metrics, model_selection, nn, preprocessing
+from . import datasets, ensemble, exceptions, losses, metrics, model_selection, nn, preprocessing
 from .base import BaseMultiViewClustering
 from .cmmc import CMMCClustering
 from .conan import CONANClustering
 from .crrc import CRRCClustering
 from .eamc import EAMCClustering
+from .ensemble import ConsensusClustering
 from .multiview import MultiView, check_views
 from .rav import RAVClustering
 
@@ -16,11 +17,13 @@ __all__ = [
     "CMMCClustering",
     "CONANClustering",
     "CRRCClustering",
+    "ConsensusClustering",
     "EAMCClustering",
     "MultiView",
     "RAVClustering",
     "check_views",
     "datasets",
+    "ensemble",
     "exceptions",
     "losses",
     "metrics",

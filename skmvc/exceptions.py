@@ -7,6 +7,7 @@ Each is a subclass of a built-in type (``UserWarning``, ``FloatingPointError``,
 from __future__ import annotations
 
 __all__ = [
+    "CandidateFailedWarning",
     "CollapseWarning",
     "DivergenceError",
     "ModelFileError",
@@ -63,6 +64,18 @@ class SparseViewWarning(UserWarning):
     --------
     >>> from skmvc.exceptions import SparseViewWarning
     >>> issubclass(SparseViewWarning, UserWarning)
+    True
+    """
+
+
+class CandidateFailedWarning(UserWarning):
+    """A candidate of :class:`~skmvc.ConsensusClustering` failed or collapsed and was
+    dropped; the others were kept.
+
+    Examples
+    --------
+    >>> from skmvc.exceptions import CandidateFailedWarning
+    >>> issubclass(CandidateFailedWarning, UserWarning)
     True
     """
 

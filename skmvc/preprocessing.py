@@ -407,7 +407,7 @@ class ViewScaler(TransformerMixin, BaseEstimator):
         return self
 
     def transform(self, X):
-        """Prepare each view of X; image views keep their shape.
+        """Prepare each view of X; image views keep their shape, whatever their kind.
 
         Returns
         -------
@@ -417,7 +417,7 @@ class ViewScaler(TransformerMixin, BaseEstimator):
         out = self.transformer_.transform(X)
         views = list(out.views if isinstance(out, MultiView) else out)
         views = [
-            v.reshape(v.shape[0], *shape) if kind == "image" else v
-            for v, kind, shape in zip(views, self.kinds_, self._shapes)
+            _dense(v).reshape(v.shape[0], *shape) if len(shape) > 1 else v
+            for v, shape in zip(views, self._shapes)
         ]
         return _same_form(X, views)

@@ -1,0 +1,381 @@
+"""Estimators over estimators: one call that clusters with several candidates and answers
+without labels."""
+
+from __future__ import annotations
+
+import time
+import warnings
+from numbers import Integral
+
+import numpy as np
+from joblib import Parallel, delayed
+from sklearn.base import BaseEstimator, ClusterMixin, TransformerMixin, clone
+from sklearn.cluster import KMeans
+from sklearn.impute import SimpleImputer
+from sklearn.pipeline import Pipeline, make_pipeline
+from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.validation import check_is_fitted
+
+from ._labels import COLLAPSE_SHARE
+from .cmmc import CMMCClustering
+from .conan import CONANClustering
+from .crrc import CRRCClustering
+from .eamc import EAMCClustering
+from .exceptions import CandidateFailedWarning
+from .metrics import agreement_scores
+from .multiview import check_views, n_view_features, view_shape
+from .preprocessing import ViewConcatenator, ViewScaler
+from .rav import RAVClustering
+
+__all__ = ["ConsensusClustering", "FAST_SCHEDULES", "default_candidates"]
+
+#: ``profile="fast"``: each method's shorter schedule (the rest of its parameters are its
+#: defaults). ``profile="default"`` fits every method with its defaults.
+FAST_SCHEDULES = {
+    CONANClustering: dict(max_epochs=10, batch_size=128),
+    CMMCClustering: dict(pretrain_epochs=10, max_epochs=10, finetune_epochs=5),
+    CRRCClustering: dict(pretrain_epochs=10, max_epochs=10),
+    EAMCClustering: dict(pretrain_epochs=20, max_epochs=20),
+    RAVClustering: dict(pretrain_epochs=10, max_epochs=10),
+}
+
+
+def _kmeans(kind, n_clusters, seed):
+    return make_pipeline(
+        ViewScaler(kind),
+        ViewConcatenator(),
+        SimpleImputer(keep_empty_features=True),  # the columns of a view a sample misses
+        KMeans(n_clusters, n_init=10, random_state=seed),
+    )
+
+
+def default_candidates(n_clusters, n_views, *, profile="fast", random_state=None, device="auto"):
+    """The candidates :class:`ConsensusClustering` fits by default, name -> estimator.
+
+    k-means (10 initialisations, missing views imputed by the mean) on the views prepared
+    by :class:`~skmvc.preprocessing.ViewScaler`'s ``kind="auto"`` rule (``"kmeans"``) and
+    on their rows scaled to unit length (``"kmeans-unit"``), side by side; and each skmvc
+    method that takes ``n_views`` views, on views prepared by min-max (the preparation its
+    defaults were measured with), with ``profile``'s schedule (:data:`FAST_SCHEDULES`).
+
+    Examples
+    --------
+    >>> from skmvc.ensemble import default_candidates
+    >>> sorted(default_candidates(3, n_views=2))
+    ['CMMC', 'CONAN', 'CRRC', 'EAMC', 'RAV', 'kmeans', 'kmeans-unit']
+    >>> sorted(default_candidates(3, n_views=1))
+    ['CONAN', 'kmeans', 'kmeans-unit']
+    """
+    seed = check_random_state(random_state).randint(np.iinfo(np.int32).max)
+    candidates = {
+        "kmeans": _kmeans("auto", n_clusters, seed),
+        "kmeans-unit": _kmeans("unit", n_clusters, seed),
+    }
+    for cls, fast in FAST_SCHEDULES.items():
+        if n_views < cls._min_views:
+            continue
+        params = dict(fast) if profile == "fast" else {}
+        method = cls(n_clusters, random_state=seed, device=device, **params)
+        name = cls.__name__.removesuffix("Clustering")
+        candidates[name] = Pipeline([("prepare", ViewScaler("minmax")), ("cluster", method)])
+    return candidates
+
+
+def _collapse(labels, n_clusters) -> str | None:
+    counts = np.bincount(labels, minlength=n_clusters)
+    share = counts.max() / counts.sum()
+    if n_clusters > 1 and share >= COLLAPSE_SHARE:
+        return f"one cluster holds {share:.0%} of the samples"
+    return None
+
+
+def _fit_candidate(name, estimator, X):
+    """Fit one candidate; its labels, fit time and the error that ended it (or None)."""
+    start = time.perf_counter()
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # a candidate's own warnings: reported as a whole
+            labels = np.asarray(estimator.fit_predict(X), dtype=np.int64)
+        error = None
+    except Exception as exc:  # a candidate that fails is dropped, never the whole call
+        labels, error = None, f"{type(exc).__name__}: {exc}"
+    return name, estimator, labels, time.perf_counter() - start, error
+
+
+def _memberships(partitions, n_clusters_each) -> np.ndarray:
+    """The candidates' labels as one-hot columns side by side (samples x sum of clusters)."""
+    blocks = [np.eye(k, dtype=np.float64)[p] for p, k in zip(partitions, n_clusters_each)]
+    return np.hstack(blocks)
+
+
+class ConsensusClustering(ClusterMixin, TransformerMixin, BaseEstimator):
+    """Cluster multi-view data without choosing a method: fit several candidates and answer
+    by their consensus or by the candidate they agree with most.
+
+    The candidates are k-means on the views prepared by
+    :class:`~skmvc.preprocessing.ViewScaler` (``kind="auto"``, and unit-length rows) and
+    each skmvc method that applies to the data (:func:`default_candidates`), or a user's
+    dict of estimators. They are fitted side by side through joblib (``n_jobs``; Dask's
+    joblib backend works unchanged); one that fails or collapses (one cluster with
+    nearly every sample) is dropped with a :class:`~skmvc.exceptions.CandidateFailedWarning`
+    naming it. No label is read.
+
+    Parameters
+    ----------
+    n_clusters : int, default=8
+        Number of clusters of every default candidate and of the consensus.
+    candidates : "auto" or dict of str -> estimator, default="auto"
+        ``"auto"``: :func:`default_candidates`. A dict: name -> any clusterer with
+        ``fit_predict`` and ``predict`` on a list of views (a pipeline included); each is
+        cloned before it is fitted.
+    combine : {"consensus", "select"}, default="consensus"
+        ``"consensus"``: a partition built from all kept candidates, k-means on their
+        labels as one-hot columns side by side (each sample described by the clusters the
+        candidates put it in), which maximises the agreement of the consensus with the
+        candidates in the quadratic-mutual-information sense (Topchy, Jain & Punch,
+        "Clustering ensembles: models of consensus and weak partitions", IEEE TPAMI
+        27(12), 2005). ``"select"``: the candidate whose labels agree most with the others'
+        (mean NMI, :func:`~skmvc.metrics.agreement_scores`).
+    profile : {"fast", "default"}, default="fast"
+        The default candidates' schedules: the shorter :data:`FAST_SCHEDULES` or each
+        method's defaults.
+    n_jobs : int or None, default=None
+        Candidates fitted in parallel (joblib).
+    random_state : int, RandomState instance or None, default=None
+        Seeds every default candidate and the consensus.
+    device : str, default="auto"
+        The default method candidates' torch device.
+    verbose : int, default=0
+        1: a progress bar over the candidates, with a line per candidate naming it and its
+        fit time (on stderr).
+
+    Attributes
+    ----------
+    labels_ : ndarray of shape (n_samples,)
+    candidates_ : dict of str -> estimator
+        The fitted candidates that were kept.
+    ranking_ : dict of str -> ndarray
+        One entry per candidate, as ``cv_results_``: ``name``, ``score`` (agreement with
+        the others; NaN for a dropped one), ``rank`` (1 is the most agreed; 0 for a dropped
+        one), ``fit_time`` (seconds), ``error`` (why it was dropped, or "").
+    chosen_ : str
+        The selected candidate's name, or ``"consensus"``.
+    consensus_ : KMeans or None
+        The consensus's k-means on the candidates' one-hot labels (``combine="consensus"``).
+    n_views_ : int
+
+    Notes
+    -----
+    New samples (:meth:`predict`) are assigned by every kept candidate's ``predict``; with
+    ``combine="consensus"`` their one-hot labels then go to the nearest consensus centre.
+
+    Examples
+    --------
+    >>> from skmvc import ConsensusClustering
+    >>> from skmvc.datasets import make_multiview_blobs
+    >>> views, y = make_multiview_blobs(90, 3, random_state=0)
+    >>> from sklearn.cluster import KMeans
+    >>> from skmvc.preprocessing import ViewConcatenator
+    >>> from sklearn.pipeline import make_pipeline
+    >>> model = ConsensusClustering(3, candidates={
+    ...     f"k-means {s}": make_pipeline(ViewConcatenator(), KMeans(3, n_init=1, random_state=s))
+    ...     for s in range(3)}, random_state=0).fit(views)
+    >>> model.labels_.shape, sorted(model.ranking_)
+    ((90,), ['error', 'fit_time', 'name', 'rank', 'score'])
+    """
+
+    _parameter_constraints: dict = {
+        "n_clusters": [Interval(Integral, 1, None, closed="left")],
+        "candidates": [StrOptions({"auto"}), dict],
+        "combine": [StrOptions({"consensus", "select"})],
+        "profile": [StrOptions({"fast", "default"})],
+        "n_jobs": [Integral, None],
+        "random_state": ["random_state"],
+        "device": [str],
+        "verbose": ["verbose"],
+    }
+
+    def __init__(
+        self,
+        n_clusters=8,
+        *,
+        candidates="auto",
+        combine="consensus",
+        profile="fast",
+        n_jobs=None,
+        random_state=None,
+        device="auto",
+        verbose=0,
+    ):
+        self.n_clusters = n_clusters
+        self.candidates = candidates
+        self.combine = combine
+        self.profile = profile
+        self.n_jobs = n_jobs
+        self.random_state = random_state
+        self.device = device
+        self.verbose = verbose
+
+    def _candidate_templates(self, n_views) -> dict:
+        if self.candidates == "auto":
+            return default_candidates(
+                self.n_clusters,
+                n_views,
+                profile=self.profile,
+                random_state=self.random_state,
+                device=self.device,
+            )
+        if not self.candidates:
+            raise ValueError("candidates is an empty dict: give at least one estimator.")
+        for name, est in self.candidates.items():
+            if not (hasattr(est, "fit_predict") and hasattr(est, "predict")):
+                raise TypeError(
+                    f"Candidate {name!r} ({type(est).__name__}) has no fit_predict and predict."
+                )
+        return {name: clone(est) for name, est in self.candidates.items()}
+
+    def fit(self, X, y=None):
+        """Fit every candidate on X and combine their labels.
+
+        Parameters
+        ----------
+        X : list of array-like, MultiView, or array-like of shape (n_samples, n_features)
+            The views.
+        y : Ignored
+            Not used; accepted so that pipelines and searches can pass labels.
+
+        Returns
+        -------
+        self : object
+        """
+        self._validate_params()
+        views, _ = check_views(X, return_observed=True)
+        n_samples = views[0].shape[0]
+        if n_samples < self.n_clusters:
+            raise ValueError(f"n_samples={n_samples} should be >= n_clusters={self.n_clusters}.")
+        self.n_features_in_ = sum(n_view_features(view_shape(v)) for v in views)
+        templates = self._candidate_templates(len(views))
+        results = self._fit_all(templates, X)
+        names = [r[0] for r in results]
+        errors = [r[4] or "" for r in results]
+        for i, (_, _, labels, _, error) in enumerate(results):
+            if error is None:
+                collapse = _collapse(labels, self.n_clusters)
+                if collapse is not None:
+                    errors[i] = f"collapsed: {collapse}"
+        kept = [i for i in range(len(results)) if not errors[i]]
+        if not kept:
+            raise ValueError(
+                "Every candidate failed or collapsed: "
+                + "; ".join(f"{n}: {e}" for n, e in zip(names, errors))
+            )
+        dropped = [i for i in range(len(results)) if errors[i]]
+        if dropped:
+            warnings.warn(
+                "Dropped candidate(s): "
+                + "; ".join(f"{names[i]} ({errors[i][:200]})" for i in dropped),
+                CandidateFailedWarning,
+                stacklevel=2,
+            )
+        partitions = [results[i][2] for i in kept]
+        scores = np.full(len(results), np.nan)
+        scores[kept] = agreement_scores(partitions) if len(kept) > 1 else 1.0
+        rank = np.zeros(len(results), dtype=int)
+        order = sorted(kept, key=lambda i: -scores[i])
+        rank[order] = np.arange(1, len(order) + 1)
+        self.ranking_ = {
+            "name": np.array(names, dtype=object),
+            "score": scores,
+            "rank": rank,
+            "fit_time": np.array([r[3] for r in results]),
+            "error": np.array(errors, dtype=object),
+        }
+        self.candidates_ = {names[i]: results[i][1] for i in kept}
+        self.n_views_ = len(views)
+        if self.combine == "select":
+            self.chosen_ = names[order[0]]
+            self.consensus_ = None
+            self.labels_ = results[order[0]][2]
+            return self
+        self._n_clusters_each = [int(max(p.max() + 1, 1)) for p in partitions]
+        memberships = _memberships(partitions, self._n_clusters_each)
+        seed = check_random_state(self.random_state).randint(np.iinfo(np.int32).max)
+        self.consensus_ = KMeans(self.n_clusters, n_init=10, random_state=seed).fit(memberships)
+        self.chosen_ = "consensus"
+        self.labels_ = self.consensus_.labels_.astype(np.int64)
+        return self
+
+    def _fit_all(self, templates, X):
+        jobs = (delayed(_fit_candidate)(name, est, X) for name, est in templates.items())
+        results = []
+        bar = None
+        if self.verbose:
+            from tqdm.auto import tqdm
+
+            bar = tqdm(total=len(templates), desc="candidates", unit="fit")
+        for result in Parallel(n_jobs=self.n_jobs, return_as="generator")(jobs):
+            results.append(result)
+            if bar is not None:
+                name, _, _, seconds, error = result
+                bar.write(f"{name}: {seconds:.1f} s" + (f" (failed: {error})" if error else ""))
+                bar.update(1)
+        if bar is not None:
+            bar.close()
+        return results
+
+    def predict(self, X):
+        """Cluster labels of the samples of X (see Notes).
+
+        Parameters
+        ----------
+        X : list of array-like, MultiView, or array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        labels : ndarray of shape (n_samples,)
+        """
+        self._check_input(X)
+        if self.consensus_ is None:
+            return np.asarray(self.candidates_[self.chosen_].predict(X), dtype=np.int64)
+        return self.consensus_.predict(self._memberships_of(X)).astype(np.int64)
+
+    def transform(self, X):
+        """Distances of the samples of X to the consensus's centres, in the space of the
+        candidates' one-hot labels (``combine="consensus"``).
+
+        Returns
+        -------
+        distances : ndarray of shape (n_samples, n_clusters)
+        """
+        self._check_input(X)
+        if self.consensus_ is None:
+            raise AttributeError(
+                "transform needs combine='consensus'; with 'select', use "
+                "candidates_[chosen_].transform where the chosen candidate has one."
+            )
+        return self.consensus_.transform(self._memberships_of(X))
+
+    def _check_input(self, X) -> None:
+        check_is_fitted(self)
+        views, _ = check_views(X, return_observed=True)
+        n_features = sum(n_view_features(view_shape(v)) for v in views)
+        if len(views) != self.n_views_ or n_features != self.n_features_in_:
+            raise ValueError(
+                f"X has {n_features} features, but ConsensusClustering is expecting "
+                f"{self.n_features_in_} features as input ({len(views)} views given, "
+                f"{self.n_views_} at fit)."
+            )
+
+    def _memberships_of(self, X) -> np.ndarray:
+        partitions = []
+        for est, k in zip(self.candidates_.values(), self._n_clusters_each):
+            labels = np.asarray(est.predict(X), dtype=np.int64)
+            partitions.append(np.minimum(labels, k - 1))  # a cluster new at predict time
+        return _memberships(partitions, self._n_clusters_each)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.non_deterministic = self.random_state is None
+        tags.input_tags.sparse = True
+        return tags
