@@ -28,7 +28,12 @@ from .multiview import check_views, n_view_features, view_shape
 from .preprocessing import ViewConcatenator, ViewScaler
 from .rav import RAVClustering
 
-__all__ = ["ConsensusClustering", "FAST_SCHEDULES", "default_candidates"]
+__all__ = [
+    "ConsensusClustering",
+    "FAST_SCHEDULES",
+    "consensus_partition",
+    "default_candidates",
+]
 
 #: ``profile="fast"``: each method's shorter schedule (the rest of its parameters are its
 #: defaults). ``profile="default"`` fits every method with its defaults.
@@ -107,6 +112,26 @@ def _memberships(partitions, n_clusters_each) -> np.ndarray:
     """The candidates' labels as one-hot columns side by side (samples x sum of clusters)."""
     blocks = [np.eye(k, dtype=np.float64)[p] for p, k in zip(partitions, n_clusters_each)]
     return np.hstack(blocks)
+
+
+def consensus_partition(partitions, n_clusters, random_state=None):
+    """The consensus of several partitions of the same samples: k-means (10
+    initialisations) on their labels as one-hot columns side by side (Topchy, Jain & Punch,
+    2005). Returns the fitted :class:`~sklearn.cluster.KMeans`, whose ``labels_`` are the
+    consensus, and the number of clusters of each partition (its one-hot width).
+
+    Examples
+    --------
+    >>> from skmvc.ensemble import consensus_partition
+    >>> km, _ = consensus_partition([[0, 0, 1, 1], [1, 1, 0, 0], [0, 1, 1, 1]], 2, 0)
+    >>> km.labels_[0] == km.labels_[1], km.labels_[2] == km.labels_[3]
+    (np.True_, np.True_)
+    """
+    partitions = [np.asarray(p, dtype=np.int64) for p in partitions]
+    widths = [int(p.max()) + 1 for p in partitions]
+    seed = check_random_state(random_state).randint(np.iinfo(np.int32).max)
+    kmeans = KMeans(n_clusters, n_init=10, random_state=seed)
+    return kmeans.fit(_memberships(partitions, widths)), widths
 
 
 class ConsensusClustering(ClusterMixin, TransformerMixin, BaseEstimator):
@@ -298,10 +323,9 @@ class ConsensusClustering(ClusterMixin, TransformerMixin, BaseEstimator):
             self.consensus_ = None
             self.labels_ = results[order[0]][2]
             return self
-        self._n_clusters_each = [int(max(p.max() + 1, 1)) for p in partitions]
-        memberships = _memberships(partitions, self._n_clusters_each)
-        seed = check_random_state(self.random_state).randint(np.iinfo(np.int32).max)
-        self.consensus_ = KMeans(self.n_clusters, n_init=10, random_state=seed).fit(memberships)
+        self.consensus_, self._n_clusters_each = consensus_partition(
+            partitions, self.n_clusters, self.random_state
+        )
         self.chosen_ = "consensus"
         self.labels_ = self.consensus_.labels_.astype(np.int64)
         return self

@@ -8,6 +8,7 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.base import BaseEstimator, TransformerMixin, clone
 from sklearn.feature_extraction.text import TfidfTransformer
+from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import (
     FunctionTransformer,
     MaxAbsScaler,
@@ -245,7 +246,7 @@ class ViewConcatenator(TransformerMixin, BaseEstimator):
 
 
 #: The preparations :class:`ViewScaler` knows, by name.
-PREPARATIONS = ("minmax", "unit", "tfidf", "standard", "image", "none")
+PREPARATIONS = ("minmax", "unit", "tfidf", "standard", "standard-unit", "image", "none")
 
 
 class _ImageScaler(TransformerMixin, BaseEstimator):
@@ -262,10 +263,14 @@ class _ImageScaler(TransformerMixin, BaseEstimator):
 
 
 def view_kind(view, present=None) -> str:
-    """What a view is, read from its values (the rows ``present`` marks): ``"image"`` (3 or
-    more dimensions), ``"counts"`` (sparse non-negative integers: word counts),
-    ``"sparse"`` (other sparse non-negative values: term weights, binary words),
-    ``"signed"`` (dense, with negative values) or ``"dense"`` (dense, non-negative).
+    """What a view is, read from its values (the rows ``present`` marks):
+
+    - ``"image"``: 3 or more dimensions;
+    - ``"counts"``: sparse, non-negative integers (word counts, binary words, links);
+    - ``"weights"``: sparse, non-negative and not all integers (term weights such as
+      tf-idf, already weighted);
+    - ``"dense"``: anything else (features, signed or not; pixels stored flat).
+
     A view is sparse when it has at least ``SPARSE_MIN_FEATURES`` features of which at least
     ``SPARSE_MIN_ZEROS`` of the values are zero.
 
@@ -275,27 +280,25 @@ def view_kind(view, present=None) -> str:
     >>> from skmvc.preprocessing import view_kind
     >>> words = np.zeros((4, 2000))
     >>> words[:, :10] = 3.0
-    >>> [view_kind(v) for v in (words, np.random.rand(4, 3), np.random.randn(4, 3))]
-    ['counts', 'dense', 'signed']
+    >>> [view_kind(v) for v in (words, words / 7, np.random.randn(4, 3))]
+    ['counts', 'weights', 'dense']
     """
     if view.ndim > 2:
         return "image"
-    top, low, integral, values, nonzero = value_summary(view, present)
-    if low < 0:
-        return "signed"
+    _, low, integral, values, nonzero = value_summary(view, present)
     zeros = 1 - nonzero / max(values, 1)
-    if view.shape[1] >= SPARSE_MIN_FEATURES and zeros >= SPARSE_MIN_ZEROS:
-        return "counts" if integral and top > 1 else "sparse"
-    return "dense"
+    sparse = view.shape[1] >= SPARSE_MIN_FEATURES and zeros >= SPARSE_MIN_ZEROS
+    if not sparse or low < 0:
+        return "dense"
+    return "counts" if integral else "weights"
 
 
 #: ``ViewScaler(kind="auto")``: the preparation of each kind of view (:func:`view_kind`).
 AUTO_PREPARATION = {
     "image": "image",
     "counts": "tfidf",
-    "sparse": "unit",
-    "signed": "standard",
-    "dense": "minmax",
+    "weights": "unit",
+    "dense": "standard-unit",
 }
 
 
@@ -308,6 +311,8 @@ def _preparation(name: str, sparse: bool):
         return TfidfTransformer()
     if name == "standard":
         return StandardScaler(with_mean=not sparse)
+    if name == "standard-unit":
+        return make_pipeline(StandardScaler(with_mean=not sparse), Normalizer())
     if name == "image":
         return _ImageScaler()
     return FunctionTransformer()
@@ -325,13 +330,13 @@ class ViewScaler(TransformerMixin, BaseEstimator):
         sparse), ``"unit"`` (each row to unit length,
         :class:`~sklearn.preprocessing.Normalizer`), ``"tfidf"``
         (:class:`~sklearn.feature_extraction.text.TfidfTransformer`, rows of unit length),
-        ``"standard"`` (zero mean, unit variance), ``"image"`` (divided by the view's
-        largest value, shape kept) or ``"none"``; one for every view or a list, one per
-        view. ``"auto"`` reads each view's kind (:func:`view_kind`) and prepares it by
-        :data:`AUTO_PREPARATION`: word counts by tf-idf, other sparse non-negative views
-        (term weights, binary words) to unit-length rows, signed features by
-        standardisation, dense non-negative features by min-max, images by their largest
-        value. No label is read.
+        ``"standard"`` (zero mean, unit variance), ``"standard-unit"`` (standardised, then
+        each row to unit length), ``"image"`` (divided by the view's largest value) or
+        ``"none"``; one for every view or a list, one per view. ``"auto"`` reads each
+        view's kind (:func:`view_kind`) and prepares it by :data:`AUTO_PREPARATION`: counts
+        by tf-idf, term weights to unit-length rows, dense features
+        standardised and then to unit-length rows (so that every view weighs the same),
+        images by their largest value. No label is read.
     view_sizes : int, list of int or None, default=None
         How to split a 2-D array X into views (see :func:`skmvc.multiview.check_views`).
 
@@ -345,10 +350,13 @@ class ViewScaler(TransformerMixin, BaseEstimator):
 
     Notes
     -----
-    ``python benchmarks/preparation.py`` compares k-means on the views side by side, each
-    view prepared by min-max, by unit-length rows and by this rule, on the benchmark sets.
-    Word counts and term weights keep far more of their cluster structure as unit-length
-    (tf-idf) rows than min-max scaled.
+    The rule was chosen with k-means on the views side by side over the 18 benchmark sets
+    (``python benchmarks/preparation.py``, its table in ``docs/benchmarks.md``, "Preparing
+    views"): tf-idf keeps the clusters of word counts (NGs, 3Sources, Cora) far better
+    than min-max, unit-length rows those of term weights (BBCSport, WebKB, Reuters-1200),
+    and standardised unit-length rows beat both min-max and unit-length rows on
+    average over the dense sets, though not on every one (MSRC-v1, MNIST-USPS and
+    Edge-MNIST cluster better with unit-length rows alone).
 
     Examples
     --------
@@ -359,7 +367,7 @@ class ViewScaler(TransformerMixin, BaseEstimator):
     >>> words[:, :10] = rng.randint(0, 4, size=(6, 10))
     >>> scaler = ViewScaler().fit([rng.randn(6, 3), words])
     >>> scaler.kinds_
-    ['standard', 'tfidf']
+    ['standard-unit', 'tfidf']
     """
 
     _parameter_constraints = {

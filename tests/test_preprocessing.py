@@ -68,7 +68,7 @@ def _kinds_of_views(n=40):
     rng = np.random.RandomState(0)
     counts = np.zeros((n, 1500))
     counts[:, :20] = rng.randint(0, 5, size=(n, 20))
-    weights = counts / 7.0  # term weights: sparse, non-negative, not integers
+    weights = counts / 7.0  # normalised term weights: sparse, in [0, 1], not integers
     return [
         rng.rand(n, 4) * 50,  # dense non-negative features
         rng.randn(n, 3) * 10,  # signed features
@@ -86,10 +86,11 @@ def test_view_scaler_prepares_each_view_by_its_kind():
 
     views = _kinds_of_views()
     scaler = ViewScaler().fit(views)
-    assert scaler.kinds_ == ["minmax", "standard", "tfidf", "unit", "image"]
+    assert scaler.kinds_ == ["standard-unit", "standard-unit", "tfidf", "unit", "image"]
     out = scaler.transform(views)
-    np.testing.assert_allclose(out[0], MinMaxScaler().fit_transform(views[0]), atol=1e-6)
-    np.testing.assert_allclose(out[1], StandardScaler().fit_transform(views[1]), atol=1e-6)
+    for v in (0, 1):
+        expected = normalize(StandardScaler().fit_transform(views[v]))
+        np.testing.assert_allclose(out[v], expected, atol=1e-6)
     tfidf = TfidfTransformer().fit_transform(views[2]).toarray()
     np.testing.assert_allclose(sp.csr_matrix(out[2]).toarray(), tfidf, atol=1e-6)
     assert sp.issparse(out[3])
