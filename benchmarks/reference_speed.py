@@ -159,7 +159,7 @@ def reference_cmmc(path, views, y, epochs, seed):
         return _two_stages(pretrain, contrastive, epochs, metric, model, dataset)
 
 
-def ours_cmmc(views, y, epochs, seed):
+def ours_cmmc(views, y, epochs, seed, callbacks=None):
     est = CMMCClustering(
         10,
         pretrain_epochs=epochs,
@@ -168,6 +168,7 @@ def ours_cmmc(views, y, epochs, seed):
         n_iter_no_change=None,
         device="cpu",
         random_state=seed,
+        callbacks=callbacks,
     ).fit(views)
     return est
 
@@ -214,7 +215,7 @@ def reference_crrc(path, views, y, epochs, seed):
         return _two_stages(pretrain, contrastive, epochs, metric, model, dataset)
 
 
-def ours_crrc(views, y, epochs, seed):
+def ours_crrc(views, y, epochs, seed, callbacks=None):
     return CRRCClustering(
         10,
         pretrain_epochs=epochs,
@@ -222,6 +223,7 @@ def ours_crrc(views, y, epochs, seed):
         n_iter_no_change=None,
         device="cpu",
         random_state=seed,
+        callbacks=callbacks,
     ).fit(views)
 
 
@@ -277,7 +279,7 @@ def reference_conan(path, views, y, epochs, seed):
     return times, clustering_accuracy(y, labels), normalized_mutual_info_score(y, labels)
 
 
-def ours_conan(views, y, epochs, seed):
+def ours_conan(views, y, epochs, seed, callbacks=None):
     return CONANClustering(
         10,
         max_epochs=epochs,
@@ -285,6 +287,7 @@ def ours_conan(views, y, epochs, seed):
         n_init=1,  # one fit, as the reference code runs
         device="cpu",
         random_state=seed,
+        callbacks=callbacks,
     ).fit(views)
 
 

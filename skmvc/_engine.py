@@ -25,7 +25,9 @@ from ._data import Batch, ViewData, _ShuffledBatches
 from .exceptions import DivergenceError
 
 __all__ = [
+    "BestWeights",
     "OptimizerSpec",
+    "PlateauStopping",
     "Stage",
     "Step",
     "Trainer",
@@ -125,15 +127,9 @@ class Stage:
     ``on_begin``, if given, runs before the first epoch (e.g. k-means initialisation of
     centroids or pseudo-labels computed from the network trained so far).
 
-    ``monitor``, if given, is a label-free score of the network (higher is better) read
-    every ``monitor_every`` epochs and after the stage's last epoch. The stage keeps its
-    last weights unless their reading is more than ``monitor_tolerance`` below the best
-    one; then it ends with the weights of its best-scoring reading (the optimisers' state
-    is not rolled back: use it on a stage that no other stage follows with the same
-    optimiser). ``history_`` records each reading (``monitor``) and the epoch kept
-    (``kept_epoch``). With ``monitor_start`` the monitor is also read before the first
-    epoch (recorded in the first epoch's row as ``monitor_start``), and the stage may end
-    with the weights it began with (``kept_epoch`` 0).
+    ``callbacks``: skorch callbacks that watch or steer this stage only, e.g.
+    :class:`BestWeights` (a label-free choice of the epoch the stage ends with); they run
+    after the trainer's own and before its callbacks for every stage.
     """
 
     name: str
@@ -141,10 +137,113 @@ class Stage:
     steps: tuple
     optimizers: dict
     on_begin: Callable[[], None] | None = None
-    monitor: Callable[[], float] | None = None
-    monitor_every: int = 5
-    monitor_tolerance: float = 0.0
-    monitor_start: bool = False
+    callbacks: tuple = ()
+
+
+class _StopStage(Exception):
+    """Ends a stage after the current epoch (raised by :class:`_EndOfStage`)."""
+
+
+class PlateauStopping(Callback):
+    """Early stopping: ends a stage when its epoch loss has stopped improving.
+
+    The stage stops when its last ``n_iter_no_change`` epoch losses bring no improvement
+    larger than ``tol`` (relative) over the best loss before them, the stage's first
+    ``n_iter_no_change`` epochs (its warm-up) not counted as a best: a stage's loss can
+    rise while the network adapts to the stage's objective before it falls (RAV's training
+    stage on MSRC-v1 for its first 10 epochs), which is not a plateau.
+
+    Parameters
+    ----------
+    n_iter_no_change : int
+    tol : float, default=0.0
+    """
+
+    def __init__(self, n_iter_no_change: int, tol: float = 0.0):
+        self.n_iter_no_change = n_iter_no_change
+        self.tol = tol
+
+    def on_train_begin(self, net, **kwargs):
+        self.losses_ = []
+
+    def on_epoch_end(self, net, **kwargs):
+        self.losses_.append(net.history[-1, "loss"])
+        n, losses = self.n_iter_no_change, self.losses_
+        if len(losses) <= 2 * n:
+            return
+        best_before = min(losses[n:-n])
+        if min(losses[-n:]) > best_before - self.tol * abs(best_before):
+            net.stop_stage("plateau")
+
+
+class BestWeights(Callback):
+    """A label-free choice of the epoch a stage ends with.
+
+    ``monitor()`` is a score of the network (higher is better) read every ``every``
+    epochs and after the stage's last epoch (its last one or the one early stopping ends
+    it at). The stage keeps its last weights unless their reading is more than
+    ``tolerance`` below the best one; then it ends with the weights of its best-scoring
+    reading (the optimisers' state is not rolled back: use it on a stage that no other
+    stage follows with the same optimiser). The history records each reading
+    (``monitor``) and the epoch kept (``kept_epoch``). With ``start`` the monitor is also
+    read before the first epoch (recorded in the first epoch's row as
+    ``monitor_start``), and the stage may end with the weights it began with
+    (``kept_epoch`` 0).
+
+    Parameters
+    ----------
+    monitor : callable
+    every : int, default=5
+    tolerance : float, default=0.0
+    start : bool, default=False
+    """
+
+    def __init__(self, monitor, every: int = 5, tolerance: float = 0.0, start: bool = False):
+        self.monitor = monitor
+        self.every = every
+        self.tolerance = tolerance
+        self.start = start
+
+    def _read(self, net, epoch: int, record: bool = True) -> float:
+        with torch.no_grad():
+            score = float(self.monitor())
+        if record:
+            net.history.record("monitor", score)
+        if score > self.best_[0]:
+            weights = {k: v.detach().clone() for k, v in net.module_.state_dict().items()}
+            self.best_ = (score, epoch, weights)
+        return score
+
+    def on_train_begin(self, net, **kwargs):
+        self.best_ = (-math.inf, None, None)  # (score, epoch, weights)
+        self.start_score_ = self._read(net, 0, record=False) if self.start else None
+
+    def on_epoch_end(self, net, **kwargs):
+        epoch = net.stage_epoch_
+        if epoch == 1 and self.start_score_ is not None:
+            net.history.record("monitor_start", self.start_score_)
+        last = epoch == net.stage_.epochs or net.stopping_ is not None
+        if last or epoch % self.every == 0:
+            self._read(net, epoch)
+
+    def on_train_end(self, net, **kwargs):
+        score, epoch, weights = self.best_
+        if epoch is None:
+            return
+        if net.history[-1, "monitor"] >= score - self.tolerance:
+            net.history.record("kept_epoch", net.stage_epoch_)
+        else:
+            net.module_.load_state_dict(weights)
+            net.history.record("kept_epoch", epoch)
+        del self.best_
+
+
+class _EndOfStage(Callback):
+    """The last callback of a stage: ends it when a callback asked to stop."""
+
+    def on_epoch_end(self, net, **kwargs):
+        if net.stopping_ is not None:
+            raise _StopStage
 
 
 class _EpochAverages(Callback):
@@ -221,9 +320,14 @@ class Trainer(NeuralNet):
         the last ``n_iter_no_change`` epochs by more than ``tol`` times that value's
         magnitude, its first ``n_iter_no_change`` epochs being a warm-up whose losses do
         not count as a best (so a stage runs at least ``2 * n_iter_no_change + 1``
-        epochs, or all of them if it has fewer); ``None`` runs every stage for all its
-        epochs. The last row of a stage in the history records why it stopped
-        (``stopped``: ``"plateau"`` or ``"max_epochs"``).
+        epochs, or all of them if it has fewer; :class:`PlateauStopping`); ``None`` runs
+        every stage for all its epochs. The last row of a stage in the history records why
+        it stopped (``stopped``: ``"plateau"`` or ``"max_epochs"``).
+    extra_callbacks : sequence of skorch callbacks, default=()
+        Callbacks for every stage, after the trainer's own and each stage's: they see
+        every epoch and batch (``on_epoch_end``, ``on_batch_end``, ...) and the history,
+        e.g. to time a fit or to record what a network does during training. A callback
+        ends the current stage after this epoch with ``net.stop_stage(reason)``.
 
     Raises
     ------
@@ -243,6 +347,7 @@ class Trainer(NeuralNet):
         name="model",
         tol=0.0,
         n_iter_no_change=None,
+        extra_callbacks=(),
     ):
         super().__init__(
             module=module,
@@ -258,6 +363,7 @@ class Trainer(NeuralNet):
         self.name = name
         self.tol = tol
         self.n_iter_no_change = n_iter_no_change
+        self.extra_callbacks = tuple(extra_callbacks)
 
     @property
     def _default_callbacks(self):
@@ -306,57 +412,42 @@ class Trainer(NeuralNet):
         if stage.on_begin is not None:
             stage.on_begin()
         if stage.epochs > 0:
-            self.notify("on_train_begin", X=data, y=None)
-            losses = []
-            best = (-math.inf, None, None)  # (monitor score, epoch, weights)
-            start = None
-            if stage.monitor is not None and stage.monitor_start:
-                start = best = self._read_monitor(stage.monitor, 0, best, record=False)
-            for epoch in range(1, stage.epochs + 1):
-                self.fit_loop(data, epochs=1)
-                if start is not None and epoch == 1:
-                    self.history.record("monitor_start", start[0])
-                losses.append(self.history[-1, "loss"])
-                last = epoch == stage.epochs or self._plateaued(losses)
-                if stage.monitor is not None and (last or epoch % stage.monitor_every == 0):
-                    best = self._read_monitor(stage.monitor, epoch, best)
-                if last:
-                    break
-            stopped = "plateau" if len(losses) < stage.epochs else "max_epochs"
-            self.history.record("stopped", stopped)
-            if best[1] is not None:
-                if self.history[-1, "monitor"] >= best[0] - stage.monitor_tolerance:
-                    self.history.record("kept_epoch", len(losses))
-                else:
-                    self.module_.load_state_dict(best[2])
-                    self.history.record("kept_epoch", best[1])
-            self.notify("on_train_end", X=data, y=None)
+            self._train(stage, data)
             if not all_finite(self.module_):
                 raise self._diverged("the network's weights are no longer finite")
         return self
 
-    def _read_monitor(self, monitor, epoch: int, best: tuple, record: bool = True) -> tuple:
-        """Record the monitor's reading; return the best (score, epoch, weights) so far."""
-        with torch.no_grad():
-            score = float(monitor())
-        if record:
-            self.history.record("monitor", score)
-        if score > best[0]:
-            weights = {k: v.detach().clone() for k, v in self.module_.state_dict().items()}
-            return score, epoch, weights
-        return best
+    def stop_stage(self, reason: str) -> None:
+        """End the current stage after this epoch; the history records ``reason`` as the
+        stage's ``stopped``. For a callback's ``on_epoch_end``."""
+        self.stopping_ = reason
 
-    def _plateaued(self, losses: list) -> bool:
-        """Whether the last ``n_iter_no_change`` epoch losses brought no improvement larger
-        than ``tol`` (relative) over the best loss before them, the stage's first
-        ``n_iter_no_change`` epochs (its warm-up) not counted as a best: a stage's loss
-        can rise while the network adapts to the stage's objective before it falls (RAV's
-        training stage on MSRC-v1 for its first 10 epochs), which is not a plateau."""
-        n = self.n_iter_no_change
-        if n is None or len(losses) <= 2 * n:
-            return False
-        best_before = min(losses[n:-n])
-        return min(losses[-n:]) > best_before - self.tol * abs(best_before)
+    def _train(self, stage: Stage, data: ViewData) -> None:
+        """Run the stage's epochs with its callbacks installed (the trainer's own, then
+        early stopping, the stage's, the trainer's ``extra_callbacks``, and the end-of-stage
+        check), and record why it stopped."""
+        own = list(self.callbacks_)
+        added = [*stage.callbacks, *self.extra_callbacks]
+        if self.n_iter_no_change is not None:
+            added.insert(0, PlateauStopping(self.n_iter_no_change, self.tol))
+        for callback in added:
+            callback.initialize()
+        self.callbacks_ = [
+            *own,
+            *((f"stage_{i}", cb) for i, cb in enumerate(added)),
+            ("end_of_stage", _EndOfStage()),
+        ]
+        self.stopping_ = None
+        try:
+            self.notify("on_train_begin", X=data, y=None)
+            try:
+                self.fit_loop(data, epochs=stage.epochs)
+            except _StopStage:
+                pass
+            self.history.record("stopped", self.stopping_ or "max_epochs")
+            self.notify("on_train_end", X=data, y=None)
+        finally:
+            self.callbacks_ = own
 
     def train_step(self, batch: Batch, **fit_params) -> dict:
         """Run each of the stage's steps on the batch; log every named term."""

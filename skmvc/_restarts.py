@@ -86,6 +86,7 @@ def _fit_one(
         name=type(estimator).__name__,
         tol=estimator.tol,
         n_iter_no_change=estimator.n_iter_no_change,
+        extra_callbacks=estimator.callbacks or (),
     )
     try:
         for stage in estimator._stages(module, data, seed):

@@ -9,6 +9,7 @@ from typing import NamedTuple
 import numpy as np
 from sklearn.preprocessing import normalize
 
+from ._engine import BestWeights
 from ._labels import training_embedding
 from .metrics import kmeans_stability
 
@@ -106,17 +107,19 @@ def resolve_epochs(epochs, n_samples: int, rule: AutoEpochs) -> int:
 
 def stability_selection(estimator, module, data, seed: int) -> dict:
     """The stage options of ``epoch_selection``: none for ``"last"``; for ``"stability"`` a
-    monitor (:func:`stability_of_embedding`) read before the first epoch, every
-    ``STABILITY_EVERY`` epochs and at the last, so that the stage keeps its last weights
-    unless their reading is more than ``STABILITY_TOLERANCE`` below the best."""
+    :class:`~skmvc._engine.BestWeights` callback that reads
+    :func:`stability_of_embedding` before the first epoch, every ``STABILITY_EVERY``
+    epochs and at the last, so that the stage keeps its last weights unless their reading
+    is more than ``STABILITY_TOLERANCE`` below the best."""
     if estimator.epoch_selection != "stability":
         return {}
-    return {
-        "monitor": partial(stability_of_embedding, estimator, module, data, seed),
-        "monitor_every": STABILITY_EVERY,
-        "monitor_tolerance": STABILITY_TOLERANCE,
-        "monitor_start": STABILITY_FROM_START,
-    }
+    monitor = BestWeights(
+        partial(stability_of_embedding, estimator, module, data, seed),
+        every=STABILITY_EVERY,
+        tolerance=STABILITY_TOLERANCE,
+        start=STABILITY_FROM_START,
+    )
+    return {"callbacks": (monitor,)}
 
 
 def stability_of_embedding(estimator, module, data, seed: int) -> float:

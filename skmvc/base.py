@@ -86,6 +86,7 @@ class BaseMultiViewClustering(
         "verbose": ["verbose"],
         "view_sizes": [Interval(Integral, 1, None, closed="left"), "array-like", None],
         "views_on_device": [StrOptions({"auto"}), "boolean"],
+        "callbacks": [list, tuple, None],
     }
 
     #: Method-specific fitted attributes, besides the common ones (what ``load`` may set).

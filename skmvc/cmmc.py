@@ -164,7 +164,7 @@ class CMMCClustering(AutoencoderClustering):
         with the same MLP decoder), :class:`skmvc.CRRCClustering`'s default, where it
         lifted Edge-MNIST from 0.40 to 0.54 ACC; not yet measured for CMMC. Vector views
         always take the MLP autoencoder; ``autoencoder_factory`` overrides both.
-    device, random_state, n_init, n_jobs, verbose, view_sizes, tol, \
+    device, random_state, n_init, n_jobs, verbose, callbacks, view_sizes, tol, \
 n_iter_no_change, selection, assign_labels, views_on_device
         As in :class:`skmvc.CONANClustering`, except for ``assign_labels="auto"`` (the
         default): the head (Eq. 15, the paper's rule), unless its partition of the complete
@@ -284,6 +284,7 @@ cluster_centers_, view_patterns_, pattern_centers_
         n_init=1,
         n_jobs=None,
         verbose=0,
+        callbacks=None,
         view_sizes=None,
         tol=1e-3,
         n_iter_no_change=10,
@@ -311,6 +312,7 @@ cluster_centers_, view_patterns_, pattern_centers_
         self.n_init = n_init
         self.n_jobs = n_jobs
         self.verbose = verbose
+        self.callbacks = callbacks
         self.view_sizes = view_sizes
         self.tol = tol
         self.n_iter_no_change = n_iter_no_change

@@ -215,6 +215,14 @@ class CONANClustering(BaseMultiViewClustering):
         Restarts run in parallel through joblib.
     verbose : int, default=0
         0 silent, 1 a progress bar per stage, 2 also a line per epoch.
+    callbacks : list of skorch callbacks or None, default=None
+        Callbacks that watch every training stage of every restart (``on_epoch_end``,
+        ``on_batch_end``, ...; :class:`skorch.callbacks.Callback`), e.g. to time a fit or
+        record what the network does during training: a value a callback records with
+        ``net.history.record(key, value)`` is kept in ``history_``. ``net.stop_stage(reason)``
+        in ``on_epoch_end`` ends the current stage after that epoch. The same objects serve
+        every restart (copies of them when restarts run in other processes). A model with
+        callbacks is saved with pickle or joblib, not :meth:`save`.
     view_sizes : int, list of int or None, default=None
         How to split a 2-D array X into views (column counts, or a number of near-equal
         blocks). ``None`` keeps a 2-D array as one view.
@@ -381,6 +389,7 @@ class CONANClustering(BaseMultiViewClustering):
         n_init=3,
         n_jobs=None,
         verbose=0,
+        callbacks=None,
         view_sizes=None,
         tol=1e-3,
         n_iter_no_change=10,
@@ -411,6 +420,7 @@ class CONANClustering(BaseMultiViewClustering):
         self.n_init = n_init
         self.n_jobs = n_jobs
         self.verbose = verbose
+        self.callbacks = callbacks
         self.view_sizes = view_sizes
         self.tol = tol
         self.n_iter_no_change = n_iter_no_change

@@ -170,7 +170,7 @@ class CRRCClustering(AutoencoderClustering):
         :class:`skmvc.CMMCClustering`: ``"conv"``, a :class:`skmvc.nn.ConvAutoencoder`
         (a departure, see Notes); ``"mlp"``, the view flattened for the paper's MLP
         autoencoder. Vector views always take the MLP autoencoder.
-    device, random_state, n_init, n_jobs, verbose, view_sizes, tol, \
+    device, random_state, n_init, n_jobs, verbose, callbacks, view_sizes, tol, \
 n_iter_no_change, selection, views_on_device
         As in :class:`skmvc.CONANClustering`.
 
@@ -330,6 +330,7 @@ view_patterns_, pattern_centers_
         n_init=1,
         n_jobs=None,
         verbose=0,
+        callbacks=None,
         view_sizes=None,
         tol=1e-3,
         n_iter_no_change=10,
@@ -360,6 +361,7 @@ view_patterns_, pattern_centers_
         self.n_init = n_init
         self.n_jobs = n_jobs
         self.verbose = verbose
+        self.callbacks = callbacks
         self.view_sizes = view_sizes
         self.tol = tol
         self.n_iter_no_change = n_iter_no_change

@@ -189,7 +189,7 @@ class EAMCClustering(BaseMultiViewClustering):
         (0.350 → 0.514), BBCSport (0.415 → 0.528) and MNIST-USPS (0.684 → 0.761), and
         lowered it on COIL20-3V (0.767 → 0.726), Prokaryotic (0.540 → 0.509) and 100Leaves
         (0.880 → 0.867) (``docs/benchmarks.md``, "EAMC: the views side by side").
-    device, random_state, n_init, n_jobs, verbose, view_sizes, tol, \
+    device, random_state, n_init, n_jobs, verbose, callbacks, view_sizes, tol, \
 n_iter_no_change, selection, views_on_device
         As in :class:`skmvc.CONANClustering`.
 
@@ -282,6 +282,7 @@ cluster_centers_, view_patterns_, pattern_centers_
         n_init=1,
         n_jobs=None,
         verbose=0,
+        callbacks=None,
         view_sizes=None,
         tol=1e-3,
         n_iter_no_change=10,
@@ -315,6 +316,7 @@ cluster_centers_, view_patterns_, pattern_centers_
         self.n_init = n_init
         self.n_jobs = n_jobs
         self.verbose = verbose
+        self.callbacks = callbacks
         self.view_sizes = view_sizes
         self.tol = tol
         self.n_iter_no_change = n_iter_no_change

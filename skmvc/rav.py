@@ -155,7 +155,7 @@ class RAVClustering(AutoencoderClustering):
     autoencoder_factory, image_autoencoder
         As in :class:`skmvc.CMMCClustering` (``image_autoencoder="mlp"``, the paper's
         network, is the default; ``"conv"`` is not yet measured for RAV).
-    device, random_state, n_init, n_jobs, verbose, view_sizes, tol, \
+    device, random_state, n_init, n_jobs, verbose, callbacks, view_sizes, tol, \
 n_iter_no_change, selection, assign_labels, views_on_device
         As in :class:`skmvc.CONANClustering`. ``assign_labels="auto"`` (the head, unless
         its partition collapsed or samples miss views; then k-means on the embedding) is
@@ -253,6 +253,7 @@ cluster_centers_, view_patterns_, pattern_centers_
         n_init=1,
         n_jobs=None,
         verbose=0,
+        callbacks=None,
         view_sizes=None,
         tol=1e-3,
         n_iter_no_change=10,
@@ -284,6 +285,7 @@ cluster_centers_, view_patterns_, pattern_centers_
         self.n_init = n_init
         self.n_jobs = n_jobs
         self.verbose = verbose
+        self.callbacks = callbacks
         self.view_sizes = view_sizes
         self.tol = tol
         self.n_iter_no_change = n_iter_no_change

@@ -378,10 +378,7 @@ def _run_monitored(scores, epochs, every, plateau_after=None, tolerance=0.0, sta
         epochs,
         (Step(loss, ("a",)),),
         opts,
-        monitor=lambda: next(readings),
-        monitor_every=every,
-        monitor_tolerance=tolerance,
-        monitor_start=start,
+        callbacks=(engine.BestWeights(lambda: next(readings), every, tolerance, start),),
     )
     trainer.run_stage(stage, make_data())
     return module, trainer.history, weights

@@ -9,8 +9,8 @@ import pytest
 import torch
 from conftest import ESTIMATORS, rewrite_model_file
 from sklearn.exceptions import NotFittedError
+from skorch.callbacks import Callback
 
-import skmvc._engine
 import skmvc._restarts
 from skmvc import BaseMultiViewClustering, CONANClustering
 from skmvc.exceptions import (
@@ -75,48 +75,50 @@ def test_failed_refit_keeps_the_previous_model(name, two_views):
         est.predict(other)
 
 
-def test_interrupted_fit_keeps_the_previous_model(name, two_views, monkeypatch):
+class _RaiseOnCall(Callback):
+    """Raises ``error`` at the ``at``-th call of ``hook`` (counted across restarts)."""
+
+    def __init__(self, hook, at, error):
+        self.hook, self.at, self.error, self.calls = hook, at, error, 0
+
+    def _count(self):
+        self.calls += 1
+        if self.calls == self.at:
+            raise self.error
+
+    def on_batch_end(self, net, **kwargs):
+        if self.hook == "on_batch_end":
+            self._count()
+
+    def on_train_begin(self, net, **kwargs):
+        if self.hook == "on_train_begin":
+            self._count()
+
+
+def test_interrupted_fit_keeps_the_previous_model(name, two_views):
     views, _ = two_views
     est = ESTIMATORS[name]().fit(views)
     state = _fitted_state(est)
     labels = est.predict(views)
-    calls = {"n": 0}
-    train_step = skmvc._engine.Trainer.train_step
-
-    def interrupted(self, batch, **kwargs):
-        calls["n"] += 1
-        if calls["n"] == 3:
-            raise KeyboardInterrupt
-        return train_step(self, batch, **kwargs)
-
-    monkeypatch.setattr(skmvc._engine.Trainer, "train_step", interrupted)
+    ctrl_c = _RaiseOnCall("on_batch_end", 3, KeyboardInterrupt())
     with pytest.raises(KeyboardInterrupt):
-        est.fit([views[0][:40], views[1][:40]])
+        est.set_params(callbacks=[ctrl_c]).fit([views[0][:40], views[1][:40]])
+    est.set_params(callbacks=None)
     assert all(_fitted_state(est)[k] is v for k, v in state.items())
     np.testing.assert_array_equal(est.predict(views), labels)
     # ... and an interrupted first fit leaves an unfitted estimator.
-    calls["n"] = 0
-    fresh = ESTIMATORS[name]()
+    fresh = ESTIMATORS[name](callbacks=[_RaiseOnCall("on_batch_end", 3, KeyboardInterrupt())])
     with pytest.raises(KeyboardInterrupt):
         fresh.fit(views)
     with pytest.raises(NotFittedError):
         fresh.predict(views)
 
 
-def test_a_diverged_restart_is_dropped_with_a_warning(name, two_views, monkeypatch):
+def test_a_diverged_restart_is_dropped_with_a_warning(name, two_views):
     views, _ = two_views
-    run_stage = skmvc._engine.Trainer.run_stage
-    calls = {"n": 0}
-
-    def first_restart_diverges(self, stage, data):
-        calls["n"] += 1
-        if calls["n"] == 1:
-            raise DivergenceError("injected by the test")
-        return run_stage(self, stage, data)
-
-    monkeypatch.setattr(skmvc._engine.Trainer, "run_stage", first_restart_diverges)
+    diverges = _RaiseOnCall("on_train_begin", 1, DivergenceError("injected by the test"))
     with pytest.warns(RestartFailedWarning, match="1 of 2 restarts"):
-        est = ESTIMATORS[name](n_init=2, n_jobs=1).fit(views)
+        est = ESTIMATORS[name](n_init=2, n_jobs=1, callbacks=[diverges]).fit(views)
     assert np.isnan(est.init_losses_[0]) and np.isfinite(est.init_losses_[1])
     assert est.loss_ == est.init_losses_[1]
 

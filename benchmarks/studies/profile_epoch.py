@@ -6,7 +6,7 @@ reference codes (issue 17, item 4).
 
 Each estimator is fitted exactly as ``benchmarks/reference_speed.py`` fits it (MNIST-USPS,
 5 000 samples, the same schedule of a few epochs per stage, early stopping off) under
-``torch.profiler``. The engine's ``train_step`` is marked, and the self time of the
+``torch.profiler``. Each training step is marked (a callback), and the self time of the
 matrix-multiply kernels (``aten::mm``, ``addmm``, ``bmm``, ...) that run inside it is summed
 per stage and divided by the stage's epoch wall time (``history_[i]["dur"]``): the **matmul
 share** of an epoch. The reference codes train the same networks with the same kernels, so
@@ -22,7 +22,6 @@ Rows are appended to ``benchmarks/results_profile.jsonl``; ``--report`` prints t
 from __future__ import annotations
 
 import argparse
-import contextlib
 import sys
 import time
 from pathlib import Path
@@ -33,6 +32,7 @@ from torch.profiler import ProfilerActivity, profile, record_function
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the lasting speed tool
 from reference_speed import ours_cmmc, ours_conan, ours_crrc  # noqa: E402
+from skorch.callbacks import Callback  # noqa: E402
 
 from skmvc._benchmark import (  # noqa: E402
     append_row,
@@ -40,7 +40,6 @@ from skmvc._benchmark import (  # noqa: E402
     machine_description,
     read_rows,
 )
-from skmvc._engine import Trainer  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "results_profile.jsonl"
@@ -62,25 +61,20 @@ MATMUL = {
 STAGES = {"crrc": {"contrastive": "train"}}
 
 
-@contextlib.contextmanager
-def marked_train_steps():
-    """Wrap the engine's ``train_step`` in a profiler range (this script only)."""
-    original = Trainer.train_step
+class MarkedSteps(Callback):
+    """Marks each training step (a batch's steps) as a profiler range named by its stage."""
 
-    def marked(self, batch, **fit_params):
-        with record_function(f"skmvc.train_step.{self.stage_.name}"):
-            return original(self, batch, **fit_params)
+    def on_batch_begin(self, net, **kwargs):
+        self.range_ = record_function(f"skmvc.train_step.{net.stage_.name}")
+        self.range_.__enter__()
 
-    Trainer.train_step = marked
-    try:
-        yield
-    finally:
-        Trainer.train_step = original
+    def on_batch_end(self, net, **kwargs):
+        self.range_.__exit__(None, None, None)
 
 
 def profile_pair(pair: str, views, y, epochs: int, seed: int) -> dict:
-    with marked_train_steps(), profile(activities=[ProfilerActivity.CPU]) as prof:
-        est = FITS[pair](views, y, epochs, seed)
+    with profile(activities=[ProfilerActivity.CPU]) as prof:
+        est = FITS[pair](views, y, epochs, seed, callbacks=[MarkedSteps()])
     events = prof.events()
     steps = [e for e in events if e.name.startswith("skmvc.train_step.")]
     ranges = sorted(

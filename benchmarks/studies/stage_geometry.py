@@ -21,7 +21,6 @@ a rerun. Views are prepared as in ``benchmarks/suite.py``.
 
 from __future__ import annotations
 
-import dataclasses
 import time
 from pathlib import Path
 
@@ -29,6 +28,7 @@ import numpy as np
 import torch
 from encoder_geometry import by_method, kmeans_acc, mean_std, run_command, table  # noqa: E402
 from sklearn.preprocessing import normalize
+from skorch.callbacks import Callback
 
 from skmvc._benchmark import METHODS, read_rows
 from skmvc.metrics import clustering_accuracy
@@ -57,24 +57,13 @@ def measure(method: str, views, y, seed: int) -> dict:
     k = len(np.unique(y))
     est = METHODS[method](n_clusters=k, random_state=seed, device="cpu")
     readings = {}  # stage name -> ACC of k-means on z when the stage begins
-    build = est._stages
 
-    def stages(module, data, stage_seed):
-        out = []
-        for stage in build(module, data, stage_seed):
-            if stage.name == "pretrain":
-                out.append(stage)
-                continue
+    class Readings(Callback):
+        def on_train_begin(self, net, **kwargs):
+            if net.stage_.name != "pretrain":
+                readings[net.stage_.name] = kmeans_acc(latents(net.module_, views), y, k, seed)
 
-            def on_begin(stage=stage, module=module):
-                readings[stage.name] = kmeans_acc(latents(module, views), y, k, seed)
-                if stage.on_begin is not None:
-                    stage.on_begin()
-
-            out.append(dataclasses.replace(stage, on_begin=on_begin))
-        return out
-
-    est._stages = stages
+    est.set_params(callbacks=[Readings()])
     start = time.perf_counter()
     est.fit(views)
     seconds = time.perf_counter() - start  # the fit with its readings
