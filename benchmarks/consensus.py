@@ -9,8 +9,8 @@ on the set's stored views (pixels divided by 255, nothing else: the candidates p
 views themselves) and its labels are kept in ``benchmarks/results_consensus.jsonl``, one row
 per (set, seed, candidate), beside k-means on min-max views (``kmeans-minmax``, a baseline,
 not a candidate). The report combines the stored labels as ``ConsensusClustering`` does
-(``combine="consensus"`` and ``"select"``), so a combination rule is measured without
-refitting; labels only score. Sets of more than 10 000 samples use a random 10 000.
+(the consensus, and the selection by each criterion), so a combination rule is measured
+without refitting; labels only score. Sets of more than 10 000 samples use a random 10 000.
 """
 
 from __future__ import annotations
@@ -23,7 +23,13 @@ import numpy as np
 from sklearn.base import clone
 
 from skmvc._benchmark import MAX_SAMPLES, append_row, code_version, load_dataset, read_rows
-from skmvc.ensemble import _fit_candidate, _kmeans, consensus_partition, default_candidates
+from skmvc.ensemble import (
+    _fit_candidate,
+    _kmeans,
+    consensus_partition,
+    default_candidates,
+    silhouette_rank_scores,
+)
 from skmvc.metrics import agreement_scores, clustering_report
 
 HERE = Path(__file__).resolve().parent
@@ -54,40 +60,72 @@ def run(datasets, seeds, data_dir):
                 print(name, seed, cand, f"{row.get('accuracy', float('nan')):.3f}", flush=True)
 
 
-def _combined(rows, n_clusters, seed):
-    """Consensus and selection labels from the stored candidates of one (set, seed)."""
+def _combined(rows, views, n_clusters, seed):
+    """The label-free answers from the stored candidates of one (set, seed): the
+    consensus, and the candidate selected by each criterion (labels and name)."""
     kept = [r for r in rows if r["candidate"] != BASELINE and r.get("labels") is not None]
     partitions = [np.asarray(r["labels"]) for r in kept]
-    consensus = consensus_partition(partitions, n_clusters, seed)[0].labels_
-    chosen = kept[int(np.argmax(agreement_scores(partitions)))]
-    return consensus, np.asarray(chosen["labels"]), chosen["candidate"]
+    answers = {"consensus": (consensus_partition(partitions, n_clusters, seed)[0].labels_, "")}
+    for criterion, scores in (
+        ("silhouette", silhouette_rank_scores(partitions, views)),
+        ("agreement", agreement_scores(partitions)),
+    ):
+        i = int(np.argmax(scores))
+        answers[f"select-{criterion}"] = (partitions[i], kept[i]["candidate"])
+    return answers
 
 
 def report(data_dir):
-    rows = read_rows(RESULTS)
+    """One row per set: both k-means baselines, the best single candidate (picked with
+    labels, a reference only), the consensus and the selection, ACC / NMI / ARI means over
+    the seeds measured, and the regret of each label-free answer against the best
+    candidate."""
     by_cell = {}
-    for r in rows:
+    for r in read_rows(RESULTS):
         by_cell.setdefault((r["dataset"], r["seed"]), []).append(r)
     table = {}
     for (name, seed), cell in sorted(by_cell.items()):
-        _, y = load_dataset(name, data_dir, n_samples=MAX_SAMPLES, seed=0)
-        k = len(np.unique(y))
-        consensus, selected, chosen = _combined(cell, k, seed)
+        if not any(r["candidate"] == BASELINE for r in cell):
+            continue  # the seed is still running
+        views, y = load_dataset(name, data_dir, n_samples=MAX_SAMPLES, seed=0)
         scores = {r["candidate"]: r for r in cell if r.get("labels") is not None}
-        scores["consensus"] = clustering_report(y, consensus)
-        scores["select"] = {**clustering_report(y, selected), "chosen": chosen}
+        for way, (labels, chosen) in _combined(cell, views, len(np.unique(y)), seed).items():
+            scores[way] = {**clustering_report(y, labels), "chosen": chosen}
         for cand, s in scores.items():
             table.setdefault(name, {}).setdefault(cand, []).append(s)
+    ways = ("consensus", "select-silhouette", "select-agreement")
+    print(
+        "| set (seeds) | k-means min-max | k-means unit rows | best candidate | consensus | "
+        "select by silhouette | select by agreement | regret (the three) |"
+    )
+    print("|---|---|---|---|---|---|---|---|")
+    regrets = {way: [] for way in ways}
     for name, cands in table.items():
-        print(f"\n{name}")
-        print("| candidate | ACC | NMI | ARI |")
-        print("|---|---|---|---|")
-        for cand, runs in cands.items():
-            cols = []
-            for key in ("accuracy", "nmi", "ari"):
-                v = [r[key] for r in runs]
-                cols.append(f"{np.mean(v):.3f} ± {np.std(v):.3f}")
-            print(f"| {cand} | {' | '.join(cols)} |")
+
+        def cell(c, cands=cands):
+            runs = cands[c]
+            return " / ".join(
+                f"{np.mean([r[k] for r in runs]):.3f}" for k in ("accuracy", "nmi", "ari")
+            )
+
+        def acc(c, cands=cands):
+            return np.mean([r["accuracy"] for r in cands[c]])
+
+        singles = [c for c in cands if c not in (*ways, BASELINE)]
+        best = max(singles, key=acc)
+        for way in regrets:
+            regrets[way].append(acc(best) - acc(way))
+        print(
+            f"| {name} ({len(cands[BASELINE])}) | {cell(BASELINE)} | {cell('kmeans-unit')} | "
+            f"{best}: {cell(best)} | {' | '.join(cell(w) for w in ways)} | "
+            + " / ".join(f"{acc(best) - acc(w):+.3f}" for w in ways)
+            + " |"
+        )
+    print()
+    print("ACC / NMI / ARI, means over seeds; regret = best candidate's ACC minus the answer's.")
+    for way, r in regrets.items():
+        if r:
+            print(f"{way}: mean regret {np.mean(r):.3f}, largest {np.max(r):.3f}.")
 
 
 def main():

@@ -23,7 +23,7 @@ from .conan import CONANClustering
 from .crrc import CRRCClustering
 from .eamc import EAMCClustering
 from .exceptions import CandidateFailedWarning
-from .metrics import agreement_scores
+from .metrics import agreement_scores, silhouette_or_worst
 from .multiview import check_views, n_view_features, view_shape
 from .preprocessing import ViewConcatenator, ViewScaler
 from .rav import RAVClustering
@@ -33,6 +33,7 @@ __all__ = [
     "FAST_SCHEDULES",
     "consensus_partition",
     "default_candidates",
+    "silhouette_rank_scores",
 ]
 
 #: ``profile="fast"``: each method's shorter schedule (the rest of its parameters are its
@@ -114,6 +115,42 @@ def _memberships(partitions, n_clusters_each) -> np.ndarray:
     return np.hstack(blocks)
 
 
+#: The preparations whose input spaces ``criterion="silhouette"`` reads.
+SILHOUETTE_SPACES = ("auto", "unit", "minmax")
+
+
+def silhouette_rank_scores(partitions, X, *, sample_size=2000, random_state=0) -> np.ndarray:
+    """How well each partition of the samples of X separates them in the input space, read
+    three ways: its silhouette on the views side by side as :class:`ViewScaler` prepares
+    them with ``kind="auto"``, with unit-length rows and with min-max (missing views
+    imputed by the mean). Each partition is ranked in each space; its score is minus the
+    sum of its ranks (higher is better), so that no one preparation's space, which favours
+    the k-means that optimised it, decides alone. No label is read.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skmvc.ensemble import silhouette_rank_scores
+    >>> from skmvc.datasets import make_multiview_blobs
+    >>> views, y = make_multiview_blobs(60, 3, random_state=0)
+    >>> noise = np.random.RandomState(0).randint(3, size=60)
+    >>> scores = silhouette_rank_scores([y, noise], views)
+    >>> bool(scores[0] > scores[1])
+    True
+    """
+    ranks = []
+    for kind in SILHOUETTE_SPACES:
+        space = make_pipeline(
+            ViewScaler(kind), ViewConcatenator(), SimpleImputer(keep_empty_features=True)
+        ).fit_transform(X)
+        space = space.toarray() if hasattr(space, "toarray") else np.asarray(space)
+        scores = np.array(
+            [silhouette_or_worst(space, p, sample_size, random_state) for p in partitions]
+        )
+        ranks.append(np.argsort(np.argsort(-scores, kind="stable"), kind="stable"))
+    return -np.sum(ranks, axis=0).astype(float)
+
+
 def consensus_partition(partitions, n_clusters, random_state=None):
     """The consensus of several partitions of the same samples: k-means (10
     initialisations) on their labels as one-hot columns side by side (Topchy, Jain & Punch,
@@ -160,8 +197,14 @@ class ConsensusClustering(ClusterMixin, TransformerMixin, BaseEstimator):
         candidates put it in), which maximises the agreement of the consensus with the
         candidates in the quadratic-mutual-information sense (Topchy, Jain & Punch,
         "Clustering ensembles: models of consensus and weak partitions", IEEE TPAMI
-        27(12), 2005). ``"select"``: the candidate whose labels agree most with the others'
-        (mean NMI, :func:`~skmvc.metrics.agreement_scores`).
+        27(12), 2005). ``"select"``: the best candidate by ``criterion``.
+    criterion : {"silhouette", "agreement"}, default="silhouette"
+        How candidates are scored and ranked (``ranking_``) and, with ``combine="select"``,
+        chosen: ``"silhouette"``, how well each candidate's partition separates the samples
+        in the input space, ranked three ways (:func:`silhouette_rank_scores`);
+        ``"agreement"``, its mean NMI with the other candidates
+        (:func:`~skmvc.metrics.agreement_scores`), which trusts the majority even where
+        most candidates share a failure.
     profile : {"fast", "default"}, default="fast"
         The default candidates' schedules: the shorter :data:`FAST_SCHEDULES` or each
         method's defaults.
@@ -181,8 +224,8 @@ class ConsensusClustering(ClusterMixin, TransformerMixin, BaseEstimator):
     candidates_ : dict of str -> estimator
         The fitted candidates that were kept.
     ranking_ : dict of str -> ndarray
-        One entry per candidate, as ``cv_results_``: ``name``, ``score`` (agreement with
-        the others; NaN for a dropped one), ``rank`` (1 is the most agreed; 0 for a dropped
+        One entry per candidate, as ``cv_results_``: ``name``, ``score`` (by
+        ``criterion``; NaN for a dropped one), ``rank`` (1 is the best; 0 for a dropped
         one), ``fit_time`` (seconds), ``error`` (why it was dropped, or "").
     chosen_ : str
         The selected candidate's name, or ``"consensus"``.
@@ -214,6 +257,7 @@ class ConsensusClustering(ClusterMixin, TransformerMixin, BaseEstimator):
         "n_clusters": [Interval(Integral, 1, None, closed="left")],
         "candidates": [StrOptions({"auto"}), dict],
         "combine": [StrOptions({"consensus", "select"})],
+        "criterion": [StrOptions({"silhouette", "agreement"})],
         "profile": [StrOptions({"fast", "default"})],
         "n_jobs": [Integral, None],
         "random_state": ["random_state"],
@@ -227,6 +271,7 @@ class ConsensusClustering(ClusterMixin, TransformerMixin, BaseEstimator):
         *,
         candidates="auto",
         combine="consensus",
+        criterion="silhouette",
         profile="fast",
         n_jobs=None,
         random_state=None,
@@ -236,6 +281,7 @@ class ConsensusClustering(ClusterMixin, TransformerMixin, BaseEstimator):
         self.n_clusters = n_clusters
         self.candidates = candidates
         self.combine = combine
+        self.criterion = criterion
         self.profile = profile
         self.n_jobs = n_jobs
         self.random_state = random_state
@@ -305,7 +351,12 @@ class ConsensusClustering(ClusterMixin, TransformerMixin, BaseEstimator):
             )
         partitions = [results[i][2] for i in kept]
         scores = np.full(len(results), np.nan)
-        scores[kept] = agreement_scores(partitions) if len(kept) > 1 else 1.0
+        if len(kept) < 2:
+            scores[kept] = 0.0
+        elif self.criterion == "agreement":
+            scores[kept] = agreement_scores(partitions)
+        else:
+            scores[kept] = silhouette_rank_scores(partitions, X)
         rank = np.zeros(len(results), dtype=int)
         order = sorted(kept, key=lambda i: -scores[i])
         rank[order] = np.arange(1, len(order) + 1)

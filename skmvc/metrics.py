@@ -242,7 +242,7 @@ def _standardise(x) -> np.ndarray:
     return (x - x.mean(axis=0)) / np.where(spread > 0, spread, 1.0)
 
 
-def _silhouette(embedding, labels, sample_size, random_state) -> float:
+def silhouette_or_worst(embedding, labels, sample_size, random_state) -> float:
     """Silhouette, or -1 (the worst value) for a partition with one cluster or as many
     clusters as samples, where it is undefined."""
     n_labels = len(np.unique(labels))
@@ -330,7 +330,10 @@ def pooled_silhouette_scores(
     parts = [column_or_1d(p) for p in partitions]
     spaces = [_standardise(np.reshape(e, (len(parts[0]), -1))) for e in embeddings]
     return np.array(
-        [np.mean([_silhouette(z, p, sample_size, random_state) for z in spaces]) for p in parts]
+        [
+            np.mean([silhouette_or_worst(z, p, sample_size, random_state) for z in spaces])
+            for p in parts
+        ]
     )
 
 
@@ -413,7 +416,7 @@ def input_silhouette_score(estimator, X, y=None, *, sample_size=2000) -> float:
     0.26
     """
     embedding = _standardise(_concatenated(X))
-    return _silhouette(embedding, estimator.predict(X), sample_size, 0)
+    return silhouette_or_worst(embedding, estimator.predict(X), sample_size, 0)
 
 
 #: Scorers that need no labels, by name (``scoring=SCORERS["silhouette"]`` also works).

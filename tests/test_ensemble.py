@@ -75,10 +75,15 @@ def _fast_candidates():
     }
 
 
-@pytest.mark.parametrize("combine", ["consensus", "select"])
-def test_recovers_planted_clusters(blobs, combine):
+@pytest.mark.parametrize(
+    "combine, criterion",
+    [("consensus", "silhouette"), ("select", "silhouette"), ("select", "agreement")],
+)
+def test_recovers_planted_clusters(blobs, combine, criterion):
     views, y = blobs
-    model = ConsensusClustering(3, candidates=_fast_candidates(), combine=combine)
+    model = ConsensusClustering(
+        3, candidates=_fast_candidates(), combine=combine, criterion=criterion
+    )
     model.fit(views)
     assert adjusted_rand_score(y, model.labels_) > 0.9
     np.testing.assert_array_equal(model.predict(views), model.labels_)
@@ -114,8 +119,10 @@ def test_the_consensus_outvotes_one_wrong_candidate(blobs):
     }
     model = ConsensusClustering(3, candidates=candidates, random_state=0).fit(views)
     assert adjusted_rand_score(y, model.labels_) == 1.0
-    model.set_params(combine="select").fit(views)
-    assert model.chosen_ in ("right", "renamed")
+    for criterion in ("silhouette", "agreement"):
+        model.set_params(combine="select", criterion=criterion).fit(views)
+        assert model.chosen_ in ("right", "renamed")
+        assert model.ranking_["rank"][2] == 3  # the wrong one ranks last
 
 
 def test_a_failing_or_collapsed_candidate_is_dropped_with_a_warning(blobs):
