@@ -52,6 +52,13 @@ def reconstruction_pretraining(encoders, decoders, epochs, lr, name="pretrain"):
     ]
 
 
+#: The papers' schedule of the three autoencoder methods (200 + 50 epochs, batches of 256,
+#: the last epoch), to which each adds its own.
+AUTOENCODER_PAPER = dict(
+    pretrain_epochs=200, max_epochs=50, batch_size=256, epoch_selection="last"
+)
+
+
 class AutoencoderClustering(BaseMultiViewClustering):
     """Private base of the autoencoder-based methods.
 

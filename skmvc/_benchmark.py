@@ -19,15 +19,12 @@ from sklearn.cluster import KMeans
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import MinMaxScaler, Normalizer
 
+from . import cmmc, conan, crrc, eamc, rav  # noqa: F401  (each method registers itself)
 from ._data import resolve_device
-from .cmmc import CMMCClustering
-from .conan import CONANClustering
-from .crrc import CRRCClustering
+from .base import registered_methods
 from .datasets import load_handwritten, load_npz, make_multiview_blobs
-from .eamc import EAMCClustering
 from .metrics import clustering_report
 from .preprocessing import ViewConcatenator, ViewTransformer
-from .rav import RAVClustering
 
 __all__ = [
     "BASELINE",
@@ -46,53 +43,15 @@ __all__ = [
     "peak_memory",
 ]
 
-METHODS = {
-    "conan": CONANClustering,
-    "cmmc": CMMCClustering,
-    "crrc": CRRCClustering,
-    "eamc": EAMCClustering,
-    "rav": RAVClustering,
-}
+#: Every method, by its short name (the one registry, :func:`skmvc.base.registered_methods`).
+METHODS = registered_methods()
 
 #: The name of the k-means baseline in benchmarks (:func:`kmeans_baseline`).
 BASELINE = "kmeans"
 
-#: Schedules: "paper" is the paper's (``specs/``; early stopping off, as in the papers);
-#: "quick" fits on a 2-core CPU in minutes (early stopping as by default).
-#: The papers' schedule of the three autoencoder methods (200 + 50 epochs, batches of 256,
-#: the last epoch), to which each adds its own.
-_AUTOENCODER_PAPER = dict(
-    pretrain_epochs=200, max_epochs=50, batch_size=256, epoch_selection="last"
-)
-
-PROFILES = {
-    "conan": {
-        # One restart, as the reproduction runs measured (the paper keeps the lowest-loss
-        # of 20; skmvc's default is 3, kept by agreement).
-        "paper": dict(
-            max_epochs=100, batch_size=128, assign_labels="head", fusion="concat", n_init=1
-        ),
-        "quick": dict(max_epochs=10, batch_size=128),
-    },
-    "cmmc": {
-        "paper": dict(_AUTOENCODER_PAPER, finetune_epochs=30, assign_labels="head"),
-        "quick": dict(pretrain_epochs=10, max_epochs=10, finetune_epochs=5),
-    },
-    "crrc": {
-        "paper": dict(_AUTOENCODER_PAPER, image_autoencoder="mlp"),
-        "quick": dict(pretrain_epochs=10, max_epochs=10),
-    },
-    "eamc": {
-        # The authors' re-implemented schedule (500 epochs, no pre-training); skmvc's
-        # default is 100 epochs after 100 of reconstruction pre-training.
-        "paper": dict(max_epochs=500, assign_labels="head", pretrain_epochs=0),
-        "quick": dict(pretrain_epochs=20, max_epochs=20),
-    },
-    "rav": {
-        "paper": dict(_AUTOENCODER_PAPER, assign_labels="head"),
-        "quick": dict(pretrain_epochs=10, max_epochs=10),
-    },
-}
+#: Schedules by method: each class's "paper" (the paper's, ``specs/``; early stopping off,
+#: as in the papers) and "quick" (a 2-core CPU in minutes; early stopping as by default).
+PROFILES = {name: cls._schedules for name, cls in METHODS.items()}
 
 #: Contrastive epochs E_c per data set in CMMC's paper.
 PAPER_EPOCHS = {("cmmc", "BDGP"): 10, ("cmmc", "MNIST-USPS"): 50, ("cmmc", "Fashion-MV"): 100}
@@ -102,9 +61,8 @@ PAPER_EPOCHS = {("cmmc", "BDGP"): 10, ("cmmc", "MNIST-USPS"): 50, ("cmmc", "Fash
 IMAGE_SETS = {"Edge-MNIST", "Edge-FashionMNIST"}
 
 #: Methods whose defaults encode an image view with a CNN, and so are given the views of
-#: ``IMAGE_SETS`` as images: CONAN and EAMC (their papers), CRRC (a ``ConvAutoencoder``, a
-#: departure from its paper's MLP). CMMC and RAV flatten them for their MLP autoencoders.
-IMAGE_METHODS = {"conan", "eamc", "crrc"}
+#: ``IMAGE_SETS`` as images (CMMC and RAV flatten them for their MLP autoencoders).
+IMAGE_METHODS = {name for name, cls in METHODS.items() if cls._takes_images}
 
 
 #: Benchmarks cluster at most this many samples of a set (a seeded subset beyond it).

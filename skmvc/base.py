@@ -46,6 +46,7 @@ from .multiview import (
 __all__ = [
     "AutoEpochs",
     "BaseMultiViewClustering",
+    "registered_methods",
     "OptimizerSpec",
     "Stage",
     "Step",
@@ -109,6 +110,14 @@ class BaseMultiViewClustering(
     _auto_kmeans_with_missing_views = True
     #: The :class:`AutoEpochs` rule of each stage-epoch parameter that accepts ``"auto"``.
     _auto_epochs: dict = {}
+    #: Named schedules (parameters over the defaults): ``"paper"``, the paper's
+    #: (``specs/``; the benchmarks turn early stopping off with it, as the papers run every
+    #: epoch), and ``"quick"``, minutes on a 2-core CPU (``ConsensusClustering``'s
+    #: ``profile="fast"``, ``skmvc benchmark --profile quick``).
+    _schedules: dict = {"paper": {}, "quick": {}}
+    #: Whether the method's default network encodes an image view ``(C, H, W)`` as an
+    #: image (a CNN), so that benchmarks give it image views as images.
+    _takes_images = False
 
     #: Parameters whose default changed when they were introduced, with the value that
     #: gives the earlier behaviour: :meth:`load` uses it for a model file that lacks them.
@@ -459,3 +468,22 @@ class BaseMultiViewClustering(
         # The networks compute in float32 whatever the input dtype.
         tags.transformer_tags.preserves_dtype = []
         return tags
+
+
+def registered_methods() -> dict:
+    """Every method class, by its short lower-case name (``"crrc"`` for
+    :class:`~skmvc.CRRCClustering`): the one registry that the command line, the
+    benchmarks, :class:`~skmvc.ConsensusClustering` and the tests read. A public subclass
+    of :class:`BaseMultiViewClustering` registers itself when it is defined.
+
+    Examples
+    --------
+    >>> from skmvc.base import registered_methods
+    >>> {"cmmc", "conan", "crrc", "eamc", "rav"} <= set(registered_methods())
+    True
+    """
+    return {
+        name.removesuffix("Clustering").lower(): cls
+        for name, cls in MODEL_CLASSES.items()
+        if cls._build_module is not BaseMultiViewClustering._build_module  # not a base
+    }

@@ -15,7 +15,7 @@ from sklearn.metrics.cluster import contingency_matrix
 from sklearn.utils._param_validation import Interval, StrOptions
 from torch import nn
 
-from ._autoencoder import AutoencoderClustering, reconstruction_terms
+from ._autoencoder import AUTOENCODER_PAPER, AutoencoderClustering, reconstruction_terms
 from ._engine import apply_module
 from ._labels import KMEANS_N_INIT
 from ._schedules import AutoEpochs
@@ -407,6 +407,10 @@ cluster_centers_, view_patterns_, pattern_centers_
         module.pseudo_labels = torch.as_tensor(matched, device=data.device)
 
     _extra_fitted_attributes = ("pseudo_labels_",)
+    _schedules = {
+        "paper": dict(AUTOENCODER_PAPER, finetune_epochs=30, assign_labels="head"),
+        "quick": dict(pretrain_epochs=10, max_epochs=10, finetune_epochs=5),
+    }
 
     def _fitted_extras(self, module, data, seed):
         pseudo, module.pseudo_labels = module.pseudo_labels, None

@@ -342,6 +342,15 @@ class CONANClustering(BaseMultiViewClustering):
     """
 
     _poor_on_sparse_views = True
+    _takes_images = True
+    _schedules = {
+        # One restart, as the reproduction runs measured (the paper keeps the lowest-loss
+        # of 20; skmvc's default is 3, kept by agreement).
+        "paper": dict(
+            max_epochs=100, batch_size=128, assign_labels="head", fusion="concat", n_init=1
+        ),
+        "quick": dict(max_epochs=10, batch_size=128),
+    }
     _extra_fitted_attributes = ("fusion_",)
 
     _parameter_constraints: dict = {

@@ -11,7 +11,7 @@ import torch.nn.functional as F
 from sklearn.utils._param_validation import Interval
 from torch import nn
 
-from ._autoencoder import AutoencoderClustering, reconstruction_terms
+from ._autoencoder import AUTOENCODER_PAPER, AutoencoderClustering, reconstruction_terms
 from ._engine import apply_module
 from ._labels import embedding_centers
 from .losses import info_nce
@@ -289,6 +289,12 @@ view_patterns_, pattern_centers_
 
     _has_proba = False
     _auto_batch_fine_partitions = True
+    # A ConvAutoencoder for image views: a departure from the paper's MLP.
+    _takes_images = True
+    _schedules = {
+        "paper": dict(AUTOENCODER_PAPER, image_autoencoder="mlp"),
+        "quick": dict(pretrain_epochs=10, max_epochs=10),
+    }
 
     _parameter_constraints: dict = {
         **AutoencoderClustering._parameter_constraints,

@@ -420,6 +420,13 @@ cluster_centers_, view_patterns_, pattern_centers_
         ]
 
     _extra_fitted_attributes = ("view_weights_",)
+    _takes_images = True
+    _schedules = {
+        # The authors' re-implemented schedule (500 epochs, no pre-training); skmvc's
+        # default is 100 epochs after 100 of reconstruction pre-training.
+        "paper": dict(max_epochs=500, assign_labels="head", pretrain_epochs=0),
+        "quick": dict(pretrain_epochs=20, max_epochs=20),
+    }
 
     def _fitted_extras(self, module, data, seed):
         """Fix the attention's weights to their mean over the training set."""

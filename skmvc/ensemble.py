@@ -17,34 +17,20 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
+from . import cmmc, conan, crrc, eamc, rav  # noqa: F401  (each method registers itself)
 from ._labels import COLLAPSE_SHARE
-from .cmmc import CMMCClustering
-from .conan import CONANClustering
-from .crrc import CRRCClustering
-from .eamc import EAMCClustering
+from .base import registered_methods
 from .exceptions import CandidateFailedWarning
 from .metrics import agreement_scores, silhouette_or_worst
 from .multiview import check_views, n_view_features, view_shape
 from .preprocessing import ViewConcatenator, ViewScaler
-from .rav import RAVClustering
 
 __all__ = [
     "ConsensusClustering",
-    "FAST_SCHEDULES",
     "consensus_partition",
     "default_candidates",
     "silhouette_rank_scores",
 ]
-
-#: ``profile="fast"``: each method's shorter schedule (the rest of its parameters are its
-#: defaults). ``profile="default"`` fits every method with its defaults.
-FAST_SCHEDULES = {
-    CONANClustering: dict(max_epochs=10, batch_size=128),
-    CMMCClustering: dict(pretrain_epochs=10, max_epochs=10, finetune_epochs=5),
-    CRRCClustering: dict(pretrain_epochs=10, max_epochs=10),
-    EAMCClustering: dict(pretrain_epochs=20, max_epochs=20),
-    RAVClustering: dict(pretrain_epochs=10, max_epochs=10),
-}
 
 
 def _kmeans(kind, n_clusters, seed):
@@ -63,7 +49,8 @@ def default_candidates(n_clusters, n_views, *, profile="fast", random_state=None
     by :class:`~skmvc.preprocessing.ViewScaler`'s ``kind="auto"`` rule (``"kmeans"``) and
     on their rows scaled to unit length (``"kmeans-unit"``), side by side; and each skmvc
     method that takes ``n_views`` views, on views prepared by min-max (the preparation its
-    defaults were measured with), with ``profile``'s schedule (:data:`FAST_SCHEDULES`).
+    defaults were measured with), with each method's quick schedule (``profile="fast"``:
+    about 10 to 20 epochs a stage) or its defaults (``profile="default"``).
 
     Examples
     --------
@@ -78,10 +65,10 @@ def default_candidates(n_clusters, n_views, *, profile="fast", random_state=None
         "kmeans": _kmeans("auto", n_clusters, seed),
         "kmeans-unit": _kmeans("unit", n_clusters, seed),
     }
-    for cls, fast in FAST_SCHEDULES.items():
+    for cls in registered_methods().values():
         if n_views < cls._min_views:
             continue
-        params = dict(fast) if profile == "fast" else {}
+        params = dict(cls._schedules["quick"]) if profile == "fast" else {}
         method = cls(n_clusters, random_state=seed, device=device, **params)
         name = cls.__name__.removesuffix("Clustering")
         candidates[name] = Pipeline([("prepare", ViewScaler("minmax")), ("cluster", method)])
@@ -206,8 +193,8 @@ class ConsensusClustering(ClusterMixin, TransformerMixin, BaseEstimator):
         (:func:`~skmvc.metrics.agreement_scores`), which trusts the majority even where
         most candidates share a failure.
     profile : {"fast", "default"}, default="fast"
-        The default candidates' schedules: the shorter :data:`FAST_SCHEDULES` or each
-        method's defaults.
+        The default candidates' schedules: each method's shorter quick schedule (about 10
+        to 20 epochs a stage, early stopping on) or its defaults.
     n_jobs : int or None, default=None
         Candidates fitted in parallel (joblib).
     random_state : int, RandomState instance or None, default=None

@@ -9,7 +9,7 @@ import torch
 from sklearn.utils._param_validation import Interval, StrOptions
 from torch import nn
 
-from ._autoencoder import AutoencoderClustering, reconstruction_terms
+from ._autoencoder import AUTOENCODER_PAPER, AutoencoderClustering, reconstruction_terms
 from ._engine import apply_module
 from ._schedules import AutoEpochs
 from .losses import (
@@ -339,6 +339,10 @@ cluster_centers_, view_patterns_, pattern_centers_
         return [("train", self._stage_epochs("max_epochs", len(data)), self._objective, options)]
 
     _extra_fitted_attributes = ("view_weights_",)
+    _schedules = {
+        "paper": dict(AUTOENCODER_PAPER, assign_labels="head"),
+        "quick": dict(pretrain_epochs=10, max_epochs=10),
+    }
 
     def _fitted_extras(self, module, data, seed):
         """W averaged over the batches of the training set (weighted by batch size)."""

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 import torch
 from sklearn.preprocessing import MinMaxScaler
+from toy_method import ToyClustering  # noqa: E402  (tests/ is on the import path)
 
 from skmvc import (
     CMMCClustering,
@@ -97,6 +98,8 @@ small_rav = _small(
 )
 
 
+small_toy = _small(ToyClustering, "The toy method (toy_method.py) with its small defaults.")
+
 #: name -> factory(**params) of a small instance, for the shared checks.
 ESTIMATORS = {
     "CONANClustering": small_conan,
@@ -105,12 +108,15 @@ ESTIMATORS = {
     "CRRCClustering": small_crrc,
     "RAVClustering": small_rav,
 }
+#: The contract every method meets (scikit-learn's checks, save and load, the fail-safe fit,
+#: missing views): the five and a toy method defined in one file (toy_method.py).
+CONTRACT = {**ESTIMATORS, "ToyClustering": small_toy}
 
 
 def sklearn_check_instance(name):
     """The instance scikit-learn's checks run on: they pass 2-D arrays, which methods that
     need two views split into two blocks of columns."""
-    return ESTIMATORS[name](**SKLEARN_CHECK_PARAMS.get(name, {}))
+    return CONTRACT[name](**SKLEARN_CHECK_PARAMS.get(name, {}))
 
 
 #: Settings for sklearn's checks where they differ from the small defaults. check_clustering
@@ -134,6 +140,7 @@ _SPARSE_AND_PROBA = {
 }
 
 EXPECTED_FAILED_CHECKS: dict[str, dict[str, str]] = {
+    "ToyClustering": _SPARSE_AND_PROBA,
     "CMMCClustering": _SPARSE_AND_PROBA,
     "EAMCClustering": _SPARSE_AND_PROBA,
     "RAVClustering": _SPARSE_AND_PROBA,

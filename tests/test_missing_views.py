@@ -19,6 +19,7 @@ import torch
 from sklearn.impute import SimpleImputer
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import MinMaxScaler, StandardScaler
+from toy_method import ToyClustering
 
 from skmvc import (
     CMMCClustering,
@@ -38,6 +39,7 @@ from skmvc.preprocessing import ViewConcatenator, ViewTransformer
 
 #: Short schedules (as in test_learning_handwritten.py).
 QUICK = {
+    ToyClustering: dict(max_epochs=20),
     CONANClustering: dict(max_epochs=5, n_init=1),
     CRRCClustering: dict(pretrain_epochs=10, max_epochs=10),
     EAMCClustering: dict(pretrain_epochs=20),
