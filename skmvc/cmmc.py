@@ -5,6 +5,7 @@ from __future__ import annotations
 from functools import partial
 from itertools import combinations
 from numbers import Integral, Real
+from typing import NamedTuple
 
 import numpy as np
 import torch
@@ -24,6 +25,16 @@ from .nn import MLP, build_autoencoders, normalized_concatenation
 from .nn.missing import mean_over_present, term_on_pairs, term_on_present
 
 __all__ = ["CMMCClustering"]
+
+
+class CMMCOutput(NamedTuple):
+    """What CMMC's network returns, by name: per view, the latent z^v, its
+    reconstruction, the high-level feature h^v and the soft labels Q^v."""
+
+    latents: list
+    reconstructions: list
+    features: list
+    labels: list
 
 
 class _CMMCNetwork(nn.Module):
@@ -55,7 +66,7 @@ class _CMMCNetwork(nn.Module):
         zs, recons = zip(*(ae(x) for ae, x in zip(self.autoencoders, views)))
         hs = [self.feature(z) for z in zs]
         qs = [torch.softmax(self.label(z), dim=1) for z in zs]
-        return list(zs), list(recons), hs, qs
+        return CMMCOutput(list(zs), list(recons), hs, qs)
 
 
 def match_pseudo_labels(pseudo: np.ndarray, predicted: np.ndarray, n_clusters: int) -> np.ndarray:
@@ -337,7 +348,8 @@ cluster_centers_, view_patterns_, pattern_centers_
     def _objective(self, module, batch):
         """The contrastive-phase loss, Eq. 10: L_lc + L_fc + L_r."""
         observed = batch.observed  # pair terms over the samples that have both views
-        _, recons, hs, qs = module(batch.views)
+        out = module(batch.views)
+        recons, hs, qs = out.reconstructions, out.features, out.labels
         rec = reconstruction_terms(batch, recons)
         pairs = list(combinations(range(len(hs)), 2))
         feature = partial(nt_xent, temperature=self.feature_temperature)
@@ -358,7 +370,7 @@ cluster_centers_, view_patterns_, pattern_centers_
     def _finetune_loss(self, module, batch):
         """Eq. 14: cross-entropy of each view's soft labels against its matched pseudo-labels
         (mean over the batch, summed over views)."""
-        _, _, _, qs = module(batch.views)
+        qs = module(batch.views).labels
         targets = module.pseudo_labels[batch.index]
 
         def cross_entropy(q, target):
@@ -420,16 +432,16 @@ cluster_centers_, view_patterns_, pattern_centers_
 
     # ------------------------------------------------------------------ inference
     def _view_predictions(self, module, batch):
-        _, _, _, qs = module(batch.views)
+        qs = module(batch.views).labels
         return torch.stack([q.argmax(dim=1) for q in qs], dim=1)
 
     def _soft_assignments(self, module, batch):
         """Eq. 15: the mean over views of the soft labels (over the views a sample has)."""
-        _, _, _, qs = module(batch.views)
+        qs = module(batch.views).labels
         return mean_over_present(qs, batch.observed)
 
     def _embedding(self, module, batch):
         """The concatenated L2-normalised high-level features [h^1;…;h^M] (a missing
         view's part is the mean of the sample's present parts)."""
-        _, _, hs, _ = module(batch.views)
+        hs = module(batch.views).features
         return normalized_concatenation(hs, batch.observed, missing="mean")

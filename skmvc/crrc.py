@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from functools import partial
 from numbers import Integral, Real
+from typing import NamedTuple
 
 import numpy as np
 import torch
@@ -19,6 +20,18 @@ from .nn import MLP, CrossViewRecalibration, build_autoencoders, encode_views, i
 from .nn.missing import CrossViewPredictor, fill_missing, term_on_present
 
 __all__ = ["CRRCClustering"]
+
+
+class CRRCOutput(NamedTuple):
+    """What CRRC's network returns, by name: per view the latent z^v and its
+    reconstruction, the global representation H, the view representations R^v and the
+    recalibrated R̂^v."""
+
+    latents: list
+    reconstructions: list
+    global_representation: torch.Tensor
+    view_representations: list
+    recalibrated: list
 
 
 class _CRRCNetwork(nn.Module):
@@ -63,18 +76,13 @@ class _CRRCNetwork(nn.Module):
             zs = self.predictor(zs, observed)
         return self.global_mlp(torch.cat(fill_missing(zs, observed), dim=1))
 
-    def outputs(self, views, observed=None):
+    def forward(self, views, observed=None) -> CRRCOutput:
         """The latents z^v, reconstructions, the global H, the view representations R^v
         and the recalibrated R̂^v; no complement is drawn from a missing view."""
         zs, recons = zip(*(ae(x) for ae, x in zip(self.autoencoders, views)))
         h = self._fused(zs, observed)
         rs = [mlp(z) for mlp, z in zip(self.view_mlps, zs)]
-        return list(zs), list(recons), h, rs, self.recalibration(h, rs, observed)
-
-    def forward(self, views, observed=None):
-        """Reconstructions, the global H, the view representations R^v and the
-        recalibrated R̂^v (:meth:`outputs` without the latents)."""
-        return self.outputs(views, observed)[1:]
+        return CRRCOutput(list(zs), list(recons), h, rs, self.recalibration(h, rs, observed))
 
     def global_representation(self, views, observed=None):
         return self._fused(encode_views(self.autoencoders, views), observed)
@@ -404,7 +412,9 @@ view_patterns_, pattern_centers_
         ``view_contrast_weight · Σ_v InfoNCE(H → R^v)`` and, with a predictor and missing
         views, ``view_prediction_weight ·`` its prediction error."""
         observed = batch.observed
-        zs, recons, h, rs, recalibrated = module.outputs(batch.views, observed)
+        out = module(batch.views, observed)
+        zs, recons, h = out.latents, out.reconstructions, out.global_representation
+        rs, recalibrated = out.view_representations, out.recalibrated
         rec = reconstruction_terms(batch, recons)
         nce = partial(info_nce, temperature=self.temperature)  # over the samples with view v
         contrast = sum(

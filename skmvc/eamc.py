@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from functools import partial
 from numbers import Integral, Real
+from typing import NamedTuple
 
 import torch
 from sklearn.utils._param_validation import Interval, StrOptions
@@ -28,6 +29,15 @@ from .nn import (
 from .nn.missing import term_on_present
 
 __all__ = ["EAMCClustering"]
+
+
+class EAMCOutput(NamedTuple):
+    """What EAMC's network returns, by name: the view representations h^v, the fused h_f
+    and the attention's view weights w."""
+
+    views: list
+    fused: torch.Tensor
+    weights: torch.Tensor
 
 
 class _EAMCNetwork(nn.Module):
@@ -73,7 +83,7 @@ class _EAMCNetwork(nn.Module):
         view weights w."""
         hs = self.encode(views)
         fused, weights = self.attention(hs, observed)
-        return hs, fused, weights
+        return EAMCOutput(hs, fused, weights)
 
 
 class EAMCClustering(BaseMultiViewClustering):
@@ -343,7 +353,7 @@ cluster_centers_, view_patterns_, pattern_centers_
     # ------------------------------------------------------------------ losses
     def _objective(self, module, batch):
         """The clustering loss ``ddc_1 + ddc_2_flipped + ddc_3`` on h_f (Eq. 11)."""
-        _, fused, _ = module(batch.views, batch.observed)
+        fused = module(batch.views, batch.observed).fused
         assignments, hidden = module.ddc(fused)
         terms = DDCLoss(self.rel_sigma, flipped=True)(assignments, hidden)
         terms["loss"] = sum(terms.values())
@@ -352,7 +362,8 @@ cluster_centers_, view_patterns_, pattern_centers_
     def _generator_loss(self, module, batch):
         """Encoders, attention and head: clustering + attention (Eq. 6) + γ · generator."""
         observed = batch.observed
-        hs, fused, weights = module(batch.views, observed)
+        out = module(batch.views, observed)
+        hs, fused, weights = out.views, out.fused, out.weights
         assignments, hidden = module.ddc(fused)
         terms = DDCLoss(self.rel_sigma, flipped=True)(assignments, hidden)
         clustering = sum(terms.values())
@@ -442,11 +453,11 @@ cluster_centers_, view_patterns_, pattern_centers_
 
     # ------------------------------------------------------------------ inference
     def _soft_assignments(self, module, batch):
-        _, fused, _ = module(batch.views, batch.observed)
+        fused = module(batch.views, batch.observed).fused
         return module.ddc(fused)[0]
 
     def _embedding(self, module, batch):
         if self.embedding == "fused":
-            return module(batch.views, batch.observed)[1]
+            return module(batch.views, batch.observed).fused
         # The views side by side need no attention pass.
         return normalized_concatenation(module.encode(batch.views), batch.observed)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from functools import partial
 from numbers import Integral, Real
+from typing import NamedTuple
 
 import torch
 from sklearn.utils._param_validation import Interval, StrOptions
@@ -22,6 +23,15 @@ from .nn import MLP, build_autoencoders, encode_views, normalized_concatenation
 from .nn.missing import mean_over_present, term_on_pairs, term_on_present
 
 __all__ = ["RAVClustering", "weighted_label_contrast"]
+
+
+class RAVOutput(NamedTuple):
+    """What RAV's network returns, by name: per view, the latent z^v, its reconstruction
+    and the soft labels Q^v."""
+
+    latents: list
+    reconstructions: list
+    labels: list
 
 
 class _RAVNetwork(nn.Module):
@@ -47,7 +57,7 @@ class _RAVNetwork(nn.Module):
         """Latents z^v, reconstructions and soft labels Q^v."""
         zs, recons = zip(*(ae(x) for ae, x in zip(self.autoencoders, views)))
         qs = [torch.softmax(self.label(z), dim=1) for z in zs]
-        return list(zs), list(recons), qs
+        return RAVOutput(list(zs), list(recons), qs)
 
 
 def weighted_label_contrast(qs, weights, temperature: float, observed=None) -> torch.Tensor:
@@ -309,7 +319,8 @@ cluster_centers_, view_patterns_, pattern_centers_
     def _objective(self, module, batch):
         """``L_REC + λ1 L_Q + λ2 L_S`` on a batch."""
         observed = batch.observed
-        zs, recons, qs = module(batch.views)
+        out = module(batch.views)
+        zs, recons, qs = out.latents, out.reconstructions, out.labels
         rec = reconstruction_terms(batch, recons)
         weights = (
             view_distance_weights(zs, self.normalize_latents, observed)
@@ -360,7 +371,7 @@ cluster_centers_, view_patterns_, pattern_centers_
 
     # ------------------------------------------------------------------ inference
     def _soft_assignments(self, module, batch):
-        return mean_over_present(module(batch.views)[2], batch.observed)
+        return mean_over_present(module(batch.views).labels, batch.observed)
 
     def _embedding(self, module, batch):
         """The concatenated L2-normalised latents."""

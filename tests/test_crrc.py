@@ -86,7 +86,9 @@ def test_objective_is_reconstruction_plus_contrast(two_views):
     x = [torch.as_tensor(v, dtype=torch.float32) for v in views]
     with torch.no_grad():
         terms = est._objective(module, Batch(x, torch.arange(60)))
-        recons, h, rs, rhat = module(x)
+        out = module(x)
+        recons, h, rs = out.reconstructions, out.global_representation, out.view_representations
+        rhat = out.recalibrated
         rec = sum(reconstruction_loss(v, r) for v, r in zip(x, recons))
         eq12 = sum(info_nce(h, r, 0.5) for r in rhat)
         view = sum(info_nce(h, r, 0.5) for r in rs)

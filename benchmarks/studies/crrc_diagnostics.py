@@ -77,7 +77,8 @@ VARIANTS = {  # name: (view_contrast_weight, patches)
 def readings(module, views):
     """Mean cos(R^1, R^2) and mean gate of view 1 on ``views``, computed with the model's
     own recalibration (unpatched)."""
-    _, h, rs, _ = module([torch.as_tensor(v, dtype=torch.float32) for v in views])
+    out = module([torch.as_tensor(v, dtype=torch.float32) for v in views])
+    h, rs = out.global_representation, out.view_representations
     gate = module.recalibration.gates_and_complements(h, rs)[0][0]
     return F.cosine_similarity(rs[0], rs[1]).mean().item(), gate.mean().item()
 
@@ -94,7 +95,8 @@ def tracer(views, y, every):
             return
         module = self.module_.eval()
         with torch.no_grad():
-            _, h, rs, _ = module(tensors)
+            out = module(tensors)
+            h, rs = out.global_representation, out.view_representations
         module.train()
         h = F.normalize(h, dim=1)
         km = KMeans(n_clusters, n_init=3, random_state=0).fit_predict(h.numpy())
