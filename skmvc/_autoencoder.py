@@ -94,24 +94,22 @@ class AutoencoderClustering(BaseMultiViewClustering):
         loss = reconstruction_terms(batch, recons)
         return {"loss": loss, "reconstruction": loss}
 
-    def _stages_after_pretraining(self, module, data, seed) -> list[tuple]:
-        """``(name, epochs, loss, options)`` of each stage after pre-training; ``options``
-        holds the stage's other :class:`~skmvc._engine.Stage` fields by name (``on_begin``,
-        a label-free ``monitor`` and its settings)."""
+    def _stages_after_pretraining(self, module, data, seed, optimizers) -> list[Stage]:
+        """The :class:`~skmvc._engine.Stage` objects after pre-training, each training the
+        whole network with the one Adam in ``optimizers`` (:meth:`_adam_stage`)."""
         raise NotImplementedError
+
+    def _adam_stage(self, name, epochs, loss, module, optimizers, **options) -> Stage:
+        """A stage whose one step minimises ``loss(module, batch)`` with the Adam the
+        method's stages share (its state carries over from stage to stage, as in the
+        papers); ``options`` are the stage's other fields (``on_begin``, ``callbacks``)."""
+        step = Step(partial(loss, module), ("adam",))
+        return Stage(name, epochs, (step,), optimizers, **options)
 
     def _stages(self, module, data, seed):
         shared = {"adam": build_optimizer(torch.optim.Adam, module.parameters(), lr=self.lr)}
-        later = self._stages_after_pretraining(module, data, seed)
+        pretrain = self._stage_epochs("pretrain_epochs", len(data))
         return [
-            Stage(name, epochs, (Step(partial(loss, module), ("adam",)),), shared, **options)
-            for name, epochs, loss, options in [
-                (
-                    "pretrain",
-                    self._stage_epochs("pretrain_epochs", len(data)),
-                    self._reconstruction,
-                    {},
-                ),
-                *later,
-            ]
+            self._adam_stage("pretrain", pretrain, self._reconstruction, module, shared),
+            *self._stages_after_pretraining(module, data, seed, shared),
         ]

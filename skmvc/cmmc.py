@@ -383,22 +383,23 @@ cluster_centers_, view_patterns_, pattern_centers_
         return {"loss": ce, "cross_entropy": ce}
 
     # ------------------------------------------------------------------ training
-    def _stages_after_pretraining(self, module, data, seed):
+    def _stages_after_pretraining(self, module, data, seed, optimizers):
         set_pseudo_labels = partial(self._set_pseudo_labels, module, data, seed)
         n = len(data)
         finetune = self._stage_epochs("finetune_epochs", n)
+        contrastive = self._stage_epochs("max_epochs", n)
+        selection = self._epoch_selection(module, data, seed)
         return [
-            (
-                "contrastive",
-                self._stage_epochs("max_epochs", n),
-                self._objective,
-                self._epoch_selection(module, data, seed),
+            self._adam_stage(
+                "contrastive", contrastive, self._objective, module, optimizers, **selection
             ),
-            (
+            self._adam_stage(
                 "finetune",
                 finetune,
                 self._finetune_loss,
-                {"on_begin": set_pseudo_labels if finetune else None},
+                module,
+                optimizers,
+                on_begin=set_pseudo_labels if finetune else None,
             ),
         ]
 

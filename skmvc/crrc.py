@@ -434,10 +434,12 @@ view_patterns_, pattern_centers_
             terms["loss"] = terms["loss"] + self.view_prediction_weight * terms["view_prediction"]
         return terms
 
-    def _stages_after_pretraining(self, module, data, seed):
-        options = self._epoch_selection(module, data, seed)
+    def _stages_after_pretraining(self, module, data, seed, optimizers):
+        selection = self._epoch_selection(module, data, seed)
         epochs = self._stage_epochs("max_epochs", len(data))
-        return [("train", epochs, self._objective, options)]
+        return [
+            self._adam_stage("train", epochs, self._objective, module, optimizers, **selection)
+        ]
 
     _extra_fitted_attributes = ("cluster_centers_",)
 

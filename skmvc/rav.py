@@ -345,9 +345,12 @@ cluster_centers_, view_patterns_, pattern_centers_
             "relation": relation,
         }
 
-    def _stages_after_pretraining(self, module, data, seed):
-        options = self._epoch_selection(module, data, seed)
-        return [("train", self._stage_epochs("max_epochs", len(data)), self._objective, options)]
+    def _stages_after_pretraining(self, module, data, seed, optimizers):
+        selection = self._epoch_selection(module, data, seed)
+        epochs = self._stage_epochs("max_epochs", len(data))
+        return [
+            self._adam_stage("train", epochs, self._objective, module, optimizers, **selection)
+        ]
 
     _extra_fitted_attributes = ("view_weights_",)
     _schedules = {
