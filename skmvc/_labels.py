@@ -13,6 +13,7 @@ import numpy as np
 import torch
 from sklearn.cluster import KMeans
 from sklearn.preprocessing import normalize
+from sklearn.utils._param_validation import StrOptions
 
 from ._data import ViewData
 from ._engine import apply_module
@@ -187,6 +188,10 @@ def kmeans_centers(
     km = KMeans(n_clusters, n_init=KMEANS_N_INIT, random_state=seed)
     km.fit(normalize(x) if l2_normalise else x)
     return km.cluster_centers_.astype(np.float32)
+
+
+#: The ``assign_labels`` parameter of the methods with a clustering head (declared once).
+ASSIGN_LABELS_CONSTRAINT = {"assign_labels": [StrOptions({"head", "kmeans", "auto"})]}
 
 
 class LabelRuleMixin:

@@ -18,7 +18,7 @@ from torch import nn
 
 from ._autoencoder import AUTOENCODER_PAPER, AutoencoderClustering, reconstruction_terms
 from ._engine import apply_module
-from ._labels import KMEANS_N_INIT
+from ._labels import ASSIGN_LABELS_CONSTRAINT, KMEANS_N_INIT
 from ._schedules import AutoEpochs
 from .losses import cluster_contrast, cluster_entropy, nt_xent
 from .nn import MLP, build_autoencoders, normalized_concatenation
@@ -264,7 +264,7 @@ cluster_centers_, view_patterns_, pattern_centers_
 
     _parameter_constraints: dict = {
         **AutoencoderClustering._parameter_constraints,
-        "assign_labels": [StrOptions({"head", "kmeans", "auto"})],
+        **ASSIGN_LABELS_CONSTRAINT,
         "finetune_epochs": [Interval(Integral, 0, None, closed="left"), StrOptions({"auto"})],
         "feature_temperature": [Interval(Real, 0, None, closed="neither")],
         "label_temperature": [Interval(Real, 0, None, closed="neither")],

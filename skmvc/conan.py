@@ -14,6 +14,7 @@ from torch import nn
 
 from ._autoencoder import reconstruction_pretraining, reconstruction_terms
 from ._engine import OptimizerSpec, Stage, Step, apply_module
+from ._labels import ASSIGN_LABELS_CONSTRAINT
 from .base import BaseMultiViewClustering
 from .losses import DDCLoss, dec_loss, nt_xent, simsiam_loss
 from .nn import (
@@ -355,7 +356,7 @@ class CONANClustering(BaseMultiViewClustering):
 
     _parameter_constraints: dict = {
         **BaseMultiViewClustering._parameter_constraints,
-        "assign_labels": [StrOptions({"head", "kmeans", "auto"})],
+        **ASSIGN_LABELS_CONSTRAINT,
         "lr_schedule": [StrOptions({"cosine", "constant"})],
         "fusion": [StrOptions({"auto", "mean", "concat"})],
         "contrast": [StrOptions({"simclr", "simsiam", "none"})],

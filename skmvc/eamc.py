@@ -13,6 +13,7 @@ from torch import nn
 
 from ._autoencoder import reconstruction_pretraining
 from ._engine import OptimizerSpec, Stage, Step, apply_module
+from ._labels import ASSIGN_LABELS_CONSTRAINT
 from .base import BaseMultiViewClustering
 from .losses import DDCLoss, discriminator_loss, generator_loss, kernel_alignment_loss
 from .nn import (
@@ -244,7 +245,7 @@ cluster_centers_, view_patterns_, pattern_centers_
 
     _parameter_constraints: dict = {
         **BaseMultiViewClustering._parameter_constraints,
-        "assign_labels": [StrOptions({"head", "kmeans", "auto"})],
+        **ASSIGN_LABELS_CONSTRAINT,
         "attention_lr": [Interval(Real, 0, None, closed="neither")],
         "head_lr": [Interval(Real, 0, None, closed="neither")],
         "discriminator_lr": [Interval(Real, 0, None, closed="neither")],

@@ -7,11 +7,12 @@ from numbers import Integral, Real
 from typing import NamedTuple
 
 import torch
-from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils._param_validation import Interval
 from torch import nn
 
 from ._autoencoder import AUTOENCODER_PAPER, AutoencoderClustering, reconstruction_terms
 from ._engine import apply_module
+from ._labels import ASSIGN_LABELS_CONSTRAINT
 from ._schedules import AutoEpochs
 from .losses import (
     cluster_contrast,
@@ -224,7 +225,7 @@ cluster_centers_, view_patterns_, pattern_centers_
 
     _parameter_constraints: dict = {
         **AutoencoderClustering._parameter_constraints,
-        "assign_labels": [StrOptions({"head", "kmeans", "auto"})],
+        **ASSIGN_LABELS_CONSTRAINT,
         "label_weight": [Interval(Real, 0, None, closed="left")],
         "relation_weight": [Interval(Real, 0, None, closed="left")],
         "feature_temperature": [Interval(Real, 0, None, closed="neither")],
