@@ -30,13 +30,13 @@ from ._persistence import MODEL_CLASSES, ModelFileMixin
 from ._restarts import fit_restarts
 from ._schedules import AutoEpochs, resolve_batch_size, resolve_epochs, stability_selection
 from .exceptions import CollapseWarning, RestartFailedWarning, ScaleWarning, SparseViewWarning
+from .inspection import describe_views
 from .multiview import (
     LIST_HINT,
     MultiView,
     check_not_complex,
     check_not_list_of_1d,
     check_views,
-    describe_views,
     is_list_of_views,
     n_view_features,
     split_view_columns,

@@ -19,15 +19,8 @@ from sklearn.preprocessing import (
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
-from .multiview import (
-    SPARSE_MIN_FEATURES,
-    SPARSE_MIN_ZEROS,
-    MultiView,
-    check_views,
-    n_view_features,
-    value_summary,
-    view_shape,
-)
+from .inspection import SPARSE_MIN_FEATURES, SPARSE_MIN_ZEROS, value_summary
+from .multiview import MultiView, check_views, n_view_features, view_shape
 
 __all__ = ["ViewConcatenator", "ViewScaler", "ViewSplitter", "ViewTransformer", "view_kind"]
 

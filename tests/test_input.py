@@ -253,7 +253,7 @@ def test_bag_of_words_views_warn_for_conan_and_eamc_by_h_f_only(name, two_views)
 
 
 def test_sparse_views_counts_zeros_over_present_rows_only():
-    from skmvc.multiview import SPARSE_MIN_FEATURES, sparse_views
+    from skmvc.inspection import SPARSE_MIN_FEATURES, sparse_views
 
     words = _bag_of_words()
     dense = np.random.RandomState(1).rand(60, SPARSE_MIN_FEATURES)  # wide but dense
