@@ -1,13 +1,11 @@
 """Sphinx configuration of the skmvc documentation."""
 
 import os
-import sys
 from pathlib import Path
 
 import skmvc
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "examples"))  # the examples' shared _settings module
 
 project = "skmvc"
 author = "the skmvc developers"
@@ -51,7 +49,6 @@ sphinx_gallery_conf = {
     "examples_dirs": str(ROOT / "examples"),
     "gallery_dirs": "auto_examples",
     "filename_pattern": r"plot_",
-    "ignore_pattern": r"_settings\.py",
     "within_subsection_order": "FileNameSortKey",
     "download_all_examples": False,
     "remove_config_comments": True,

@@ -9,11 +9,11 @@ benchmark page for the papers' schedules.
 """
 
 # %%
+import os
 import time
 
 import matplotlib.pyplot as plt
 import numpy as np
-from _settings import QUICK, epochs
 from sklearn.cluster import KMeans
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import MinMaxScaler
@@ -28,6 +28,14 @@ from skmvc import (
 from skmvc.datasets import load_handwritten
 from skmvc.metrics import clustering_report
 from skmvc.preprocessing import ViewConcatenator, ViewTransformer
+
+# SKMVC_EXAMPLE_QUICK=1 (the docs' quick build, the tests) shrinks every schedule.
+QUICK = os.environ.get("SKMVC_EXAMPLE_QUICK") == "1"
+
+
+def epochs(n):
+    return 1 if QUICK else n
+
 
 views, y = load_handwritten(return_X_y=True)
 views = ViewTransformer(MinMaxScaler()).fit_transform(views)

@@ -7,8 +7,9 @@ Handwritten digits, coloured once by the found clusters and once by the true cla
 """
 
 # %%
+import os
+
 import matplotlib.pyplot as plt
-from _settings import epochs
 from sklearn.decomposition import PCA
 from sklearn.preprocessing import MinMaxScaler
 
@@ -16,6 +17,14 @@ from skmvc import CONANClustering
 from skmvc.datasets import load_handwritten
 from skmvc.metrics import clustering_accuracy
 from skmvc.preprocessing import ViewTransformer
+
+# SKMVC_EXAMPLE_QUICK=1 (the docs' quick build, the tests) shrinks every schedule.
+QUICK = os.environ.get("SKMVC_EXAMPLE_QUICK") == "1"
+
+
+def epochs(n):
+    return 1 if QUICK else n
+
 
 views, y = load_handwritten(return_X_y=True)
 views = ViewTransformer(MinMaxScaler()).fit_transform(views)

@@ -22,9 +22,10 @@ section.
 """
 
 # %%
+import os
+
 import matplotlib.pyplot as plt
 import pandas as pd
-from _settings import QUICK, epochs
 from sklearn.model_selection import GridSearchCV
 from sklearn.preprocessing import MinMaxScaler
 
@@ -32,6 +33,14 @@ from skmvc import CONANClustering, MultiView
 from skmvc.datasets import load_handwritten
 from skmvc.metrics import SCORERS
 from skmvc.preprocessing import ViewTransformer
+
+# SKMVC_EXAMPLE_QUICK=1 (the docs' quick build, the tests) shrinks every schedule.
+QUICK = os.environ.get("SKMVC_EXAMPLE_QUICK") == "1"
+
+
+def epochs(n):
+    return 1 if QUICK else n
+
 
 views, y = load_handwritten(return_X_y=True)
 views = ViewTransformer(MinMaxScaler()).fit_transform(views)

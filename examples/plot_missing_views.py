@@ -17,9 +17,10 @@ same comparison over three seeds and more rates.
 """
 
 # %%
+import os
+
 import matplotlib.pyplot as plt
 import numpy as np
-from _settings import QUICK, epochs
 from sklearn.cluster import KMeans
 from sklearn.impute import SimpleImputer
 from sklearn.pipeline import make_pipeline
@@ -29,6 +30,14 @@ from skmvc import EAMCClustering
 from skmvc.datasets import load_handwritten, make_missing_views
 from skmvc.metrics import clustering_accuracy
 from skmvc.preprocessing import ViewConcatenator, ViewTransformer
+
+# SKMVC_EXAMPLE_QUICK=1 (the docs' quick build, the tests) shrinks every schedule.
+QUICK = os.environ.get("SKMVC_EXAMPLE_QUICK") == "1"
+
+
+def epochs(n):
+    return 1 if QUICK else n
+
 
 views, y = load_handwritten(return_X_y=True)
 if QUICK:

@@ -8,8 +8,9 @@ the classes, which are used for evaluation only.
 """
 
 # %%
+import os
+
 import matplotlib.pyplot as plt
-from _settings import epochs
 from sklearn.metrics import confusion_matrix
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import MinMaxScaler
@@ -18,6 +19,14 @@ from skmvc import CONANClustering
 from skmvc.datasets import load_handwritten
 from skmvc.metrics import clustering_report
 from skmvc.preprocessing import ViewTransformer
+
+# SKMVC_EXAMPLE_QUICK=1 (the docs' quick build, the tests) shrinks every schedule.
+QUICK = os.environ.get("SKMVC_EXAMPLE_QUICK") == "1"
+
+
+def epochs(n):
+    return 1 if QUICK else n
+
 
 views, y = load_handwritten(return_X_y=True)
 model = make_pipeline(

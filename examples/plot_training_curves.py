@@ -8,15 +8,24 @@ pseudo-label fine-tuning.
 """
 
 # %%
+import os
+
 import matplotlib.pyplot as plt
 import numpy as np
-from _settings import epochs
 from sklearn.preprocessing import MinMaxScaler
 
 from skmvc import CMMCClustering
 from skmvc.datasets import load_handwritten
 from skmvc.metrics import clustering_accuracy
 from skmvc.preprocessing import ViewTransformer
+
+# SKMVC_EXAMPLE_QUICK=1 (the docs' quick build, the tests) shrinks every schedule.
+QUICK = os.environ.get("SKMVC_EXAMPLE_QUICK") == "1"
+
+
+def epochs(n):
+    return 1 if QUICK else n
+
 
 views, y = load_handwritten(return_X_y=True)
 views = ViewTransformer(MinMaxScaler()).fit_transform(views)[:3]  # three of the six views

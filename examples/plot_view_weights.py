@@ -11,15 +11,24 @@ keeps them close to 1/V; lower ``attention_temperature`` to let them move furthe
 """
 
 # %%
+import os
+
 import matplotlib.pyplot as plt
 import numpy as np
-from _settings import epochs
 from sklearn.preprocessing import StandardScaler
 
 from skmvc import EAMCClustering, RAVClustering
 from skmvc.datasets import make_multiview_blobs
 from skmvc.metrics import clustering_accuracy
 from skmvc.preprocessing import ViewTransformer
+
+# SKMVC_EXAMPLE_QUICK=1 (the docs' quick build, the tests) shrinks every schedule.
+QUICK = os.environ.get("SKMVC_EXAMPLE_QUICK") == "1"
+
+
+def epochs(n):
+    return 1 if QUICK else n
+
 
 views, y = make_multiview_blobs(
     600, 4, view_features=(20, 20, 20), noise=[0.5, 0.5, 8.0], random_state=0

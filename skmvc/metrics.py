@@ -222,7 +222,7 @@ def get_scorer(name: str):
 
 
 # ---------------------------------------------------------------------- label-free criteria
-def _concatenated(X) -> np.ndarray:
+def concatenated_views(X) -> np.ndarray:
     """The views of X side by side as one dense float array (the input space)."""
     from .multiview import check_views
 
@@ -415,7 +415,7 @@ def input_silhouette_score(estimator, X, y=None, *, sample_size=2000) -> float:
     >>> round(input_silhouette_score(model.fit(views), views), 2)
     0.26
     """
-    embedding = _standardise(_concatenated(X))
+    embedding = _standardise(concatenated_views(X))
     return silhouette_or_worst(embedding, estimator.predict(X), sample_size, 0)
 
 

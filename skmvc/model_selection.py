@@ -10,8 +10,8 @@ import numpy as np
 
 from .base import BaseMultiViewClustering
 from .metrics import (
-    _concatenated,
     agreement_scores,
+    concatenated_views,
     input_silhouette_score,
     pooled_silhouette_scores,
 )
@@ -25,7 +25,7 @@ CRITERIA = ("agreement", "silhouette", "input_silhouette")
 def _embedding(estimator, X) -> np.ndarray:
     if isinstance(estimator, BaseMultiViewClustering):
         return estimator.transform(X)
-    return _concatenated(X)
+    return concatenated_views(X)
 
 
 def rank_clusterings(estimators, X, *, criterion="agreement", sample_size=2000, random_state=0):
