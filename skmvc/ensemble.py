@@ -66,8 +66,8 @@ def default_candidates(n_clusters, n_views, *, profile="fast", random_state=None
         "kmeans-unit": _kmeans("unit", n_clusters, seed),
     }
     for cls in registered_methods().values():
-        if n_views < cls._min_views:
-            continue
+        if n_views < cls._min_views or not cls.__module__.startswith("skmvc."):
+            continue  # too few views, or a user's method (pass it in candidates)
         params = dict(cls._schedules["quick"]) if profile == "fast" else {}
         method = cls(n_clusters, random_state=seed, device=device, **params)
         name = cls.__name__.removesuffix("Clustering")
@@ -160,7 +160,7 @@ def consensus_partition(partitions, n_clusters, random_state=None):
 
 class ConsensusClustering(ClusterMixin, TransformerMixin, BaseEstimator):
     """Cluster multi-view data without choosing a method: fit several candidates and answer
-    by their consensus or by the candidate they agree with most.
+    with the one that separates the samples best, or with their consensus.
 
     The candidates are k-means on the views prepared by
     :class:`~skmvc.preprocessing.ViewScaler` (``kind="auto"``, and unit-length rows) and
@@ -178,13 +178,17 @@ class ConsensusClustering(ClusterMixin, TransformerMixin, BaseEstimator):
         ``"auto"``: :func:`default_candidates`. A dict: name -> any clusterer with
         ``fit_predict`` and ``predict`` on a list of views (a pipeline included); each is
         cloned before it is fitted.
-    combine : {"consensus", "select"}, default="consensus"
-        ``"consensus"``: a partition built from all kept candidates, k-means on their
-        labels as one-hot columns side by side (each sample described by the clusters the
-        candidates put it in), which maximises the agreement of the consensus with the
-        candidates in the quadratic-mutual-information sense (Topchy, Jain & Punch,
-        "Clustering ensembles: models of consensus and weak partitions", IEEE TPAMI
-        27(12), 2005). ``"select"``: the best candidate by ``criterion``.
+    combine : {"select", "consensus"}, default="select"
+        ``"select"``: the best candidate by ``criterion``. ``"consensus"``: a partition
+        built from all kept candidates, k-means on their labels as one-hot columns side by
+        side (each sample described by the clusters the candidates put it in), which
+        maximises the agreement of the consensus with the candidates in the
+        quadratic-mutual-information sense (Topchy, Jain & Punch, "Clustering ensembles:
+        models of consensus and weak partitions", IEEE TPAMI 27(12), 2005); it follows the
+        majority, also where most candidates share a failure. Measured on the stored
+        candidates of six benchmark sets (``python benchmarks/consensus.py --report``;
+        ``docs/benchmarks.md``, "One call"), selection by ``"silhouette"`` came closest to
+        the best candidate.
     criterion : {"silhouette", "agreement"}, default="silhouette"
         How candidates are scored and ranked (``ranking_``) and, with ``combine="select"``,
         chosen: ``"silhouette"``, how well each candidate's partition separates the samples
@@ -257,7 +261,7 @@ class ConsensusClustering(ClusterMixin, TransformerMixin, BaseEstimator):
         n_clusters=8,
         *,
         candidates="auto",
-        combine="consensus",
+        combine="select",
         criterion="silhouette",
         profile="fast",
         n_jobs=None,
@@ -403,20 +407,21 @@ class ConsensusClustering(ClusterMixin, TransformerMixin, BaseEstimator):
         return self.consensus_.predict(self._memberships_of(X)).astype(np.int64)
 
     def transform(self, X):
-        """Distances of the samples of X to the consensus's centres, in the space of the
-        candidates' one-hot labels (``combine="consensus"``).
+        """The chosen candidate's ``transform`` of X (its embedding, or a k-means
+        candidate's distances to its centres); with ``combine="consensus"``, the distances
+        to the consensus's centres in the space of the candidates' one-hot labels.
 
         Returns
         -------
-        distances : ndarray of shape (n_samples, n_clusters)
+        embedding : ndarray of shape (n_samples, n_components)
         """
         self._check_input(X)
-        if self.consensus_ is None:
-            raise AttributeError(
-                "transform needs combine='consensus'; with 'select', use "
-                "candidates_[chosen_].transform where the chosen candidate has one."
-            )
-        return self.consensus_.transform(self._memberships_of(X))
+        if self.consensus_ is not None:
+            return self.consensus_.transform(self._memberships_of(X))
+        chosen = self.candidates_[self.chosen_]
+        if not hasattr(chosen, "transform"):
+            raise AttributeError(f"The chosen candidate {self.chosen_!r} has no transform.")
+        return chosen.transform(X)
 
     def _check_input(self, X) -> None:
         check_is_fitted(self)

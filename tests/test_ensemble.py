@@ -99,7 +99,8 @@ def test_recovers_planted_clusters(blobs, combine, criterion):
 def test_consensus_is_kmeans_on_the_candidates_one_hot_labels(blobs):
     views, _ = blobs
     candidates = {f"km{s}": _kmeans(s) for s in range(3)}
-    model = ConsensusClustering(3, candidates=candidates, random_state=0).fit(views)
+    model = ConsensusClustering(3, candidates=candidates, combine="consensus", random_state=0)
+    model.fit(views)
     onehot = np.hstack([np.eye(3)[est.predict(views)] for est in model.candidates_.values()])
     seed = np.random.RandomState(0).randint(np.iinfo(np.int32).max)
     expected = KMeans(3, n_init=10, random_state=seed).fit_predict(onehot)
@@ -117,8 +118,8 @@ def test_the_consensus_outvotes_one_wrong_candidate(blobs):
         "renamed": _Fixed(labels=(y + 1) % 3),
         "wrong": _Fixed(labels=wrong),
     }
-    model = ConsensusClustering(3, candidates=candidates, random_state=0).fit(views)
-    assert adjusted_rand_score(y, model.labels_) == 1.0
+    model = ConsensusClustering(3, candidates=candidates, combine="consensus", random_state=0)
+    assert adjusted_rand_score(y, model.fit(views).labels_) == 1.0
     for criterion in ("silhouette", "agreement"):
         model.set_params(combine="select", criterion=criterion).fit(views)
         assert model.chosen_ in ("right", "renamed")
