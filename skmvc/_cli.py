@@ -39,7 +39,7 @@ from ._benchmark import (
 )
 from .datasets import load_handwritten, load_mat, load_npz
 from .metrics import clustering_report
-from .preprocessing import ViewTransformer
+from .preprocessing import ViewScaler, ViewTransformer
 
 __all__ = ["main"]
 
@@ -121,8 +121,8 @@ def _load_file(path: Path):
 def _fit(args) -> int:
     data = _load_file(args.file)
     views = data.views
-    if args.scale == "minmax":
-        views = ViewTransformer(MinMaxScaler()).fit_transform(views)
+    if args.scale != "none":
+        views = ViewScaler(args.scale).fit_transform(views)
     est = make_estimator(
         args.method,
         dict(
@@ -345,9 +345,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     fit.add_argument(
         "--scale",
-        choices=["none", "minmax"],
+        choices=["none", "minmax", "auto"],
         default="minmax",
-        help="per-view scaling before fitting (minmax, as the user guide recommends)",
+        help="per-view preparation before fitting: minmax (the default, with which the "
+        "methods' defaults were measured), auto (ViewScaler's rule by each view's kind) "
+        "or none",
     )
     fit.add_argument("--seed", type=int, default=0)
     fit.add_argument("-o", "--output", type=Path, help="labels file (.npy, else text)")

@@ -59,7 +59,7 @@ def test_fit_a_users_npz_and_mat_file(tmp_path, capsys):
                 str(tmp_path / "mine.mat"),
                 *args,
                 "--scale",
-                "minmax",
+                "auto",
                 "-o",
                 str(tmp_path / "l.npy"),
             ]
