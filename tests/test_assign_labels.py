@@ -124,19 +124,26 @@ def test_auto_is_the_head_on_complete_data_and_kmeans_with_missing_views(name, t
     assert hasattr(auto.fit(X), "cluster_centers_") == bool(head.init_collapsed_[0])
 
 
+def _with_head(name, head):
+    """A factory of small instances of a subclass of the method whose clustering head is
+    ``head(self, module, batch)`` (a private name: the subclass is not registered)."""
+    cls = type(ESTIMATORS[name]())
+    sub = type(f"_{cls.__name__}WithGivenHead", (cls,), {"_soft_assignments": head})
+    return lambda **params: sub(**{**ESTIMATORS[name]().get_params(), **params})
+
+
 @pytest.mark.parametrize("name", HEADED)
-def test_auto_relabels_a_collapsed_head_by_kmeans(name, two_views, monkeypatch):
+def test_auto_relabels_a_collapsed_head_by_kmeans(name, two_views):
     """On complete data "auto" keeps the head unless its partition collapsed; then the
     labels are k-means's on the embedding, and predict follows the same centres."""
     X, _ = two_views
-    factory = ESTIMATORS[name]
 
     def one_cluster(self, module, batch):  # a head that puts every sample in cluster 0
         p = torch.zeros(len(batch.views[0]), self.n_clusters)
         p[:, 0] = 1.0
         return p
 
-    monkeypatch.setattr(type(factory()), "_soft_assignments", one_cluster)
+    factory = _with_head(name, one_cluster)
     with pytest.warns(CollapseWarning, match="one cluster holds 100%"):
         head = factory(assign_labels="head").fit(X)
     assert not hasattr(head, "cluster_centers_")
@@ -152,11 +159,10 @@ def test_auto_relabels_a_collapsed_head_by_kmeans(name, two_views, monkeypatch):
     assert auto.init_collapsed_.tolist() == [False]
 
 
-def test_cmmc_auto_keeps_the_head_with_missing_views(two_views, monkeypatch):
+def test_cmmc_auto_keeps_the_head_with_missing_views(two_views):
     """CMMC's "auto" labels the complete samples by its head when some samples miss views
     (measured better than k-means there); only a collapsed head is relabelled (below)."""
     X, _ = two_views
-    factory = ESTIMATORS["CMMCClustering"]
     missing = [v.copy() for v in X]
     missing[1][:12] = np.nan
 
@@ -165,7 +171,7 @@ def test_cmmc_auto_keeps_the_head_with_missing_views(two_views, monkeypatch):
         third = torch.argsort(torch.argsort(x)) * self.n_clusters // len(x)
         return torch.nn.functional.one_hot(third, self.n_clusters).float()
 
-    monkeypatch.setattr(type(factory()), "_soft_assignments", healthy)
+    factory = _with_head("CMMCClustering", healthy)
     with warnings.catch_warnings():
         warnings.simplefilter("error", CollapseWarning)  # the head is healthy here
         head = factory(assign_labels="head").fit(missing)
@@ -176,11 +182,10 @@ def test_cmmc_auto_keeps_the_head_with_missing_views(two_views, monkeypatch):
     assert factory().assign_labels == "auto"
 
 
-def test_cmmc_auto_relabels_a_collapsed_head_with_missing_views(two_views, monkeypatch):
+def test_cmmc_auto_relabels_a_collapsed_head_with_missing_views(two_views):
     """Where CMMC's "auto" keeps the head with missing views, a head whose partition of the
     complete samples collapses is still relabelled by k-means, as on complete data."""
     X, _ = two_views
-    factory = ESTIMATORS["CMMCClustering"]
     missing = [v.copy() for v in X]
     missing[1][:12] = np.nan
 
@@ -189,7 +194,7 @@ def test_cmmc_auto_relabels_a_collapsed_head_with_missing_views(two_views, monke
         p[:, 0] = 1.0
         return p
 
-    monkeypatch.setattr(type(factory()), "_soft_assignments", one_cluster)
+    factory = _with_head("CMMCClustering", one_cluster)
     with pytest.warns(CollapseWarning):
         head = factory(assign_labels="head").fit(missing)
     assert not hasattr(head, "cluster_centers_")

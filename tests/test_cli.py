@@ -140,16 +140,17 @@ def _blobs_file(tmp_path):
 
 
 def test_set_reaches_any_parameter_and_epochs_caps_every_stage(tmp_path, monkeypatch):
-    from skmvc import CMMCClustering
+    import skmvc._cli
 
     seen = {}
-    fit = CMMCClustering.fit
+    make = skmvc._cli.make_estimator
 
-    def spy(self, X, y=None):
-        seen.update(self.get_params())
-        return fit(self, X, y)
+    def recorded(*args, **kwargs):  # the estimator the command line builds, as built
+        est = make(*args, **kwargs)
+        seen.update(est.get_params())
+        return est
 
-    monkeypatch.setattr(CMMCClustering, "fit", spy)
+    monkeypatch.setattr(skmvc._cli, "make_estimator", recorded)
     args = ["fit", _blobs_file(tmp_path), "--method", "cmmc", "--n-clusters", "3", "--quiet"]
     sets = ["--set", "lr=0.01", "--set", "encoder_layers=(16, 8)", "--set", "feature_dim=4"]
     assert main([*args, "--epochs", "2", *sets, "--device", "cpu"]) == 0
