@@ -17,6 +17,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from torch import nn
 
 from ._autoencoder import AUTOENCODER_PAPER, AutoencoderClustering, reconstruction_terms
+from ._docs import with_shared_parameters
 from ._engine import apply_module
 from ._labels import ASSIGN_LABELS_CONSTRAINT, KMEANS_N_INIT
 from ._schedules import AutoEpochs
@@ -102,6 +103,7 @@ def match_pseudo_labels(pseudo: np.ndarray, predicted: np.ndarray, n_clusters: i
     return mapping[pseudo]
 
 
+@with_shared_parameters
 class CMMCClustering(AutoencoderClustering):
     """CMMC: multi-view contrastive learning on autoencoder latents, then pseudo-label
     fine-tuning.
@@ -175,8 +177,8 @@ class CMMCClustering(AutoencoderClustering):
         with the same MLP decoder), :class:`skmvc.CRRCClustering`'s default, where it
         lifted Edge-MNIST from 0.40 to 0.54 ACC; not yet measured for CMMC. Vector views
         always take the MLP autoencoder; ``autoencoder_factory`` overrides both.
-    device, random_state, n_init, n_jobs, verbose, callbacks, view_sizes, tol, \
-n_iter_no_change, selection, assign_labels, views_on_device
+    <shared parameters>
+    assign_labels : {"head", "kmeans", "auto"}, default="auto"
         As in :class:`skmvc.CONANClustering`, except for ``assign_labels="auto"`` (the
         default): the head (Eq. 15, the paper's rule), unless its partition of the complete
         training samples collapses (an empty cluster, or one with nearly every sample);

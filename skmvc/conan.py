@@ -13,6 +13,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from torch import nn
 
 from ._autoencoder import reconstruction_pretraining, reconstruction_terms
+from ._docs import with_shared_parameters
 from ._engine import OptimizerSpec, Stage, Step, apply_module
 from ._labels import ASSIGN_LABELS_CONSTRAINT
 from .base import BaseMultiViewClustering
@@ -87,6 +88,7 @@ class _CONANNetwork(nn.Module):
         return self.fusion(hs, observed), hs
 
 
+@with_shared_parameters
 class CONANClustering(BaseMultiViewClustering):
     """CONAN: contrastive fusion of view representations, clustered by a DDC head.
 
@@ -187,19 +189,7 @@ class CONANClustering(BaseMultiViewClustering):
         Hidden width of the DDC head (``specs/ddc.md``).
     rel_sigma : float, default=0.15
         Relative bandwidth of the DDC kernel: ``σ² = rel_sigma · median squared distance``.
-    device : str or torch.device, default="auto"
-        ``"auto"`` uses CUDA when available, else the CPU; or any torch device string.
-    views_on_device : {"auto", True, False}, default="auto"
-        Whether the views are copied to the device whole (``True``) or stay in host memory
-        and are copied a mini-batch at a time (``False``; on CUDA from pinned memory, the
-        next batch's copy overlapping the current batch's computation). ``"auto"`` holds
-        them on a CUDA device when they take at most half its free memory; on the CPU,
-        float32 views are used where they are, without a copy. Memory-mapped views
-        (``np.load(..., mmap_mode="r")``) are always read a batch at a time, whatever
-        their dtype, and never loaded whole.
-    random_state : int, RandomState instance or None, default=None
-        Seeds the network initialisation, the batch order and k-means; the same value gives
-        the same labels on the CPU, whatever ``n_jobs``.
+    <shared parameters>
     n_init : int, default=3
         Independent restarts; the one ``selection`` prefers is kept, preferring restarts
         that did not collapse (the paper kept the lowest-loss of 20 runs). **Departure from
@@ -212,46 +202,6 @@ class CONANClustering(BaseMultiViewClustering):
         COIL20-3V (0.707 → 0.759), each to above k-means, and fell most on WebKB (0.654
         → 0.559) and Fashion-MV (0.765 → 0.731); over 13 sets the mean rose by 0.012
         (``docs/benchmarks.md``, "CONAN's restarts"). ``n_init=1`` is one fit.
-    n_jobs : int or None, default=None
-        Restarts run in parallel through joblib.
-    verbose : int, default=0
-        0 silent, 1 a progress bar per stage, 2 also a line per epoch.
-    callbacks : list of skorch callbacks or None, default=None
-        Callbacks that watch every training stage of every restart (``on_epoch_end``,
-        ``on_batch_end``, ...; :class:`skorch.callbacks.Callback`), e.g. to time a fit or
-        record what the network does during training: a value a callback records with
-        ``net.history.record(key, value)`` is kept in ``history_``. ``net.stop_stage(reason)``
-        in ``on_epoch_end`` ends the current stage after that epoch. The same objects serve
-        every restart (copies of them when restarts run in other processes). A model with
-        callbacks is saved with pickle or joblib, not :meth:`save`.
-    view_sizes : int, list of int or None, default=None
-        How to split a 2-D array X into views (column counts, or a number of near-equal
-        blocks). ``None`` keeps a 2-D array as one view.
-    tol : float, default=1e-3
-        Early stopping: the relative improvement of a stage's epoch loss that counts as
-        progress.
-    n_iter_no_change : int or None, default=10
-        Early stopping, on by default: a training stage stops when its epoch loss has not
-        improved by more than ``tol`` (relative) for this many epochs, so the epoch
-        parameters are caps. A stage's first ``n_iter_no_change`` epochs are a warm-up
-        that sets no best loss (a loss can rise while the network adapts to a new stage's
-        objective: with patience alone RAV's training stage stopped after 11 epochs on
-        MSRC-v1, at 0.35 ACC against 0.56 with every epoch), so a stage runs at least
-        ``2 * n_iter_no_change + 1`` epochs when it has them. ``history_`` marks the last
-        epoch of each stage with ``stopped`` (``"plateau"`` or ``"max_epochs"``). ``None``
-        runs every epoch, as the paper does.
-    selection : {"agreement", "loss", "silhouette"}, default="agreement"
-        How the kept restart is chosen among ``n_init`` (restarts that did not collapse
-        first; no labels are used): ``"agreement"`` the restart whose labels agree most
-        with the other restarts' (mean NMI, :func:`skmvc.metrics.agreement_scores`; with
-        two restarts they tie and the lower loss decides); ``"loss"`` the lowest final
-        training loss (the paper's rule); ``"silhouette"`` the best silhouette averaged
-        over every restart's embedding (:func:`skmvc.metrics.pooled_silhouette_scores`).
-        ``selection_scores_`` records each restart's score. **Departure from the paper**:
-        among 5 restarts with the default schedules (all five methods, on three to six
-        small development sets each) the restart chosen by agreement was 0.018 ACC below
-        the best one on average, the lowest-loss one 0.039 below (``docs/benchmarks.md``,
-        "Choosing without labels").
     assign_labels : {"head", "kmeans", "auto"}, default="auto"
         How samples are assigned to clusters after training: ``"head"`` by the method's
         clustering head (the paper); ``"kmeans"`` by k-means (10 initialisations) on the

@@ -13,6 +13,7 @@ from sklearn.utils._param_validation import Interval
 from torch import nn
 
 from ._autoencoder import AUTOENCODER_PAPER, AutoencoderClustering, reconstruction_terms
+from ._docs import with_shared_parameters
 from ._engine import apply_module
 from ._labels import embedding_centers
 from .losses import info_nce
@@ -88,6 +89,7 @@ class _CRRCNetwork(nn.Module):
         return self._fused(encode_views(self.autoencoders, views), observed)
 
 
+@with_shared_parameters
 class CRRCClustering(AutoencoderClustering):
     """CRRC: contrast a global representation with residually recalibrated view
     representations, then cluster the global representation by k-means.
@@ -178,9 +180,7 @@ class CRRCClustering(AutoencoderClustering):
         :class:`skmvc.CMMCClustering`: ``"conv"``, a :class:`skmvc.nn.ConvAutoencoder`
         (a departure, see Notes); ``"mlp"``, the view flattened for the paper's MLP
         autoencoder. Vector views always take the MLP autoencoder.
-    device, random_state, n_init, n_jobs, verbose, callbacks, view_sizes, tol, \
-n_iter_no_change, selection, views_on_device
-        As in :class:`skmvc.CONANClustering`.
+    <shared parameters>
 
     Attributes
     ----------

@@ -12,6 +12,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from torch import nn
 
 from ._autoencoder import reconstruction_pretraining
+from ._docs import with_shared_parameters
 from ._engine import OptimizerSpec, Stage, Step, apply_module
 from ._labels import ASSIGN_LABELS_CONSTRAINT
 from .base import BaseMultiViewClustering
@@ -87,6 +88,7 @@ class _EAMCNetwork(nn.Module):
         return EAMCOutput(hs, fused, weights)
 
 
+@with_shared_parameters
 class EAMCClustering(BaseMultiViewClustering):
     """EAMC: adversarially aligned view representations, fused by attention, clustered by DDC.
 
@@ -200,9 +202,7 @@ class EAMCClustering(BaseMultiViewClustering):
         (0.350 → 0.514), BBCSport (0.415 → 0.528) and MNIST-USPS (0.684 → 0.761), and
         lowered it on COIL20-3V (0.767 → 0.726), Prokaryotic (0.540 → 0.509) and 100Leaves
         (0.880 → 0.867) (``docs/benchmarks.md``, "EAMC: the views side by side").
-    device, random_state, n_init, n_jobs, verbose, callbacks, view_sizes, tol, \
-n_iter_no_change, selection, views_on_device
-        As in :class:`skmvc.CONANClustering`.
+    <shared parameters>
 
     Attributes
     ----------

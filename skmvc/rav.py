@@ -11,6 +11,7 @@ from sklearn.utils._param_validation import Interval
 from torch import nn
 
 from ._autoencoder import AUTOENCODER_PAPER, AutoencoderClustering, reconstruction_terms
+from ._docs import with_shared_parameters
 from ._engine import apply_module
 from ._labels import ASSIGN_LABELS_CONSTRAINT
 from ._schedules import AutoEpochs
@@ -91,6 +92,7 @@ def weighted_label_contrast(qs, weights, temperature: float, observed=None) -> t
     return 0.5 * total
 
 
+@with_shared_parameters
 class RAVClustering(AutoencoderClustering):
     """RAV: relationship alignment and view-aware weighted label contrast.
 
@@ -163,11 +165,18 @@ class RAVClustering(AutoencoderClustering):
         *Assumption* (as CMMC): width of the latents.
     hidden_dim : int, default=512
         *Assumption*: hidden width of the label MLP (``512 → 512 → K``).
-    autoencoder_factory, image_autoencoder
-        As in :class:`skmvc.CMMCClustering` (``image_autoencoder="mlp"``, the paper's
-        network, is the default; ``"conv"`` is not yet measured for RAV).
-    device, random_state, n_init, n_jobs, verbose, callbacks, view_sizes, tol, \
-n_iter_no_change, selection, assign_labels, views_on_device
+    autoencoder_factory : callable or None, default=None
+        ``autoencoder_factory(view_index, sample_shape) -> torch.nn.Module`` builds your own
+        autoencoder per view; its forward must return ``(latent, reconstruction)`` with a
+        latent of width ``latent_dim`` and a reconstruction of shape ``(batch, d_v)``
+        (flattened). Such modules are not re-initialised.
+    image_autoencoder : {"mlp", "conv"}, default="mlp"
+        The built-in autoencoder of an image view ``(C, H, W)``: ``"mlp"`` flattens it for
+        the MLP autoencoder (the paper's network); ``"conv"`` encodes it with a
+        :class:`skmvc.nn.ConvAutoencoder`, as :class:`skmvc.CRRCClustering` does by
+        default; not yet measured for RAV.
+    <shared parameters>
+    assign_labels : {"head", "kmeans", "auto"}, default="auto"
         As in :class:`skmvc.CONANClustering`. ``assign_labels="auto"`` (the head, unless
         its partition collapsed or samples miss views; then k-means on the embedding) is
         a **departure from the paper** (the head, ``"head"``): on 100Leaves (100 classes)

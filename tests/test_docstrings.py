@@ -32,3 +32,22 @@ def public_names():
 def test_public_name_has_examples(qualname, obj):
     doc = inspect.getdoc(obj) or ""
     assert "Examples\n--------\n>>>" in doc, f"{qualname} has no Examples section"
+
+
+def test_every_parameter_of_every_method_is_documented_in_its_docstring():
+    """help(CMMCClustering) shows every parameter in full, the shared ones included (they
+    are written once, in skmvc._docs)."""
+    from skmvc.base import registered_methods
+
+    for cls in registered_methods().values():
+        if not cls.__module__.startswith("skmvc."):
+            continue  # a test's toy method
+        documented = {
+            name.strip()
+            for line in cls.__doc__.splitlines()
+            if line.startswith("    ") and not line.startswith("     ") and " : " in line
+            for name in line.split(" : ")[0].split(",")
+        }
+        missing = [n for n in cls._get_param_names() if n not in documented]
+        assert not missing, f"{cls.__name__} does not document {missing}"
+        assert "<shared parameters>" not in cls.__doc__
