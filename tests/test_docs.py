@@ -88,7 +88,19 @@ def run_python_blocks(path: Path) -> None:
         _RAN.add(code)
 
 
-@pytest.mark.parametrize("path", DOCUMENTS, ids=[p.name for p in DOCUMENTS])
+#: The README and the docs' front page share their quick start, which runs once: the same
+#: test process runs both (pytest-xdist's loadgroup).
+_FRONT = {"README.md", "index.rst"}
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        pytest.param(p, marks=pytest.mark.xdist_group("front-page")) if p.name in _FRONT else p
+        for p in DOCUMENTS
+    ],
+    ids=[p.name for p in DOCUMENTS],
+)
 def test_python_blocks_run(path, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     pytest.importorskip("matplotlib").use("Agg")

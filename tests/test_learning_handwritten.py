@@ -3,7 +3,7 @@ classes), in every clone — no ``../shared/`` needed — measured against what 
 otherwise: k-means (10 initialisations) on the same min-max scaled views, which scores 0.804
 with seed 0 (0.790 ± 0.022 over seeds 0-2). Chance is 0.10.
 
-Each method is fitted once (seed 0) and the fit shared by the two tests. Measured figures
+Each method is fitted once (seed 0). Measured figures
 (seeds 0-2) are in docs/benchmarks.md.
 """
 
@@ -62,16 +62,11 @@ def _fitted(name: str):
 
 @pytest.mark.learning
 @pytest.mark.parametrize("name", list(CASES))
-def test_learns_well_above_chance(name):
-    """Three times chance fails any model that has not learned."""
-    acc, predicted, _ = _fitted(name)
-    assert acc >= 0.30 and predicted >= 0.30
-
-
-@pytest.mark.learning
-@pytest.mark.parametrize("name", list(CASES))
-def test_beats_kmeans_on_the_same_views(name):
+def test_learns_and_beats_kmeans_on_the_same_views(name):
+    """Three times chance fails any model that has not learned; the margin over k-means
+    on the same views is what each method has shown here."""
     acc, predicted, kmeans = _fitted(name)
+    assert acc >= 0.30 and predicted >= 0.30
     margin = CASES[name][2]
     assert acc >= kmeans + margin, (acc, kmeans)
     assert predicted >= kmeans + margin, (predicted, kmeans)
