@@ -66,18 +66,14 @@ def test_code_blocks_are_found():
     assert len(code_blocks(ROOT / "README.md", "bash")) >= 3
 
 
-#: Blocks already run, by their code: the README's quick start is also the docs' front page,
-#: and runs once.
-_RAN: set = set()
-
-
-def run_python_blocks(path: Path) -> None:
+def run_python_blocks(path: Path, skip=()) -> None:
     """Run the file's Python blocks in order in one namespace; a failing block raises an
-    ``AssertionError`` naming the file and the block's line."""
+    ``AssertionError`` naming the file and the block's line. A document whose only block is
+    in ``skip`` (run by another document's test) runs nothing."""
     blocks = code_blocks(path, "python")
     namespace: dict = {"__name__": "__main__"}  # as when run as a script
     for line, code in blocks:
-        if code in _RAN and len(blocks) == 1:
+        if code in skip and len(blocks) == 1:
             continue
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -85,26 +81,16 @@ def run_python_blocks(path: Path) -> None:
                 exec(compile(code, f"{path.name}:{line}", "exec"), namespace)
             except Exception as exc:  # the block's location, then the error
                 raise AssertionError(f"{path.name}, block at line {line}: {exc!r}") from exc
-        _RAN.add(code)
 
 
-#: The README and the docs' front page share their quick start, which runs once: the same
-#: test process runs both (pytest-xdist's loadgroup).
-_FRONT = {"README.md", "index.rst"}
-
-
-@pytest.mark.parametrize(
-    "path",
-    [
-        pytest.param(p, marks=pytest.mark.xdist_group("front-page")) if p.name in _FRONT else p
-        for p in DOCUMENTS
-    ],
-    ids=[p.name for p in DOCUMENTS],
-)
+@pytest.mark.parametrize("path", DOCUMENTS, ids=[p.name for p in DOCUMENTS])
 def test_python_blocks_run(path, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     pytest.importorskip("matplotlib").use("Agg")
-    run_python_blocks(path)
+    readme = ROOT / "README.md"
+    # The README's quick start is also the docs' front page: the README's test runs it.
+    skip = () if path == readme else {code for _, code in code_blocks(readme, "python")}
+    run_python_blocks(path, skip)
 
 
 def test_a_broken_block_fails(tmp_path):
