@@ -1,4 +1,4 @@
-"""The documentation of the parameters every method shares, written once.
+"""The documentation of the parameters several methods share, written once.
 
 A method's docstring holds the line ``<shared parameters>`` where these entries go;
 :func:`with_shared_parameters` puts there each shared parameter of the class that the
@@ -61,6 +61,13 @@ callbacks : list of skorch callbacks or None, default=None
 view_sizes : int, list of int or None, default=None
     How to split a 2-D array X into views (column counts, or a number of near-equal
     blocks). ``None`` keeps a 2-D array as one view.
+""",
+    "autoencoder_factory": """\
+autoencoder_factory : callable or None, default=None
+    ``autoencoder_factory(view_index, sample_shape) -> torch.nn.Module`` builds your own
+    autoencoder per view; its forward must return ``(latent, reconstruction)`` with a
+    latent of width ``latent_dim`` and a reconstruction of shape ``(batch, d_v)``
+    (flattened). Such modules are not re-initialised.
 """,
     "tol": """\
 tol : float, default=1e-3

@@ -173,8 +173,6 @@ class CRRCClustering(AutoencoderClustering):
         Switch off the attention-based cross-view weighting (uniform weights), the dynamic
         gate (g = 1), or the residual fusion (a learned linear map of ``[R^v; g ⊙ G^v]``
         instead of the sum): the paper's ablations (Table 2).
-    autoencoder_factory : callable or None, default=None
-        As in :class:`skmvc.CMMCClustering`.
     image_autoencoder : {"conv", "mlp"}, default="conv"
         The built-in autoencoder of an image view ``(C, H, W)``, as in
         :class:`skmvc.CMMCClustering`: ``"conv"``, a :class:`skmvc.nn.ConvAutoencoder`

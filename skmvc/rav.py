@@ -165,11 +165,6 @@ class RAVClustering(AutoencoderClustering):
         *Assumption* (as CMMC): width of the latents.
     hidden_dim : int, default=512
         *Assumption*: hidden width of the label MLP (``512 → 512 → K``).
-    autoencoder_factory : callable or None, default=None
-        ``autoencoder_factory(view_index, sample_shape) -> torch.nn.Module`` builds your own
-        autoencoder per view; its forward must return ``(latent, reconstruction)`` with a
-        latent of width ``latent_dim`` and a reconstruction of shape ``(batch, d_v)``
-        (flattened). Such modules are not re-initialised.
     image_autoencoder : {"mlp", "conv"}, default="mlp"
         The built-in autoencoder of an image view ``(C, H, W)``: ``"mlp"`` flattens it for
         the MLP autoencoder (the paper's network); ``"conv"`` encodes it with a
