@@ -17,7 +17,6 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
-from . import cmmc, conan, crrc, eamc, rav  # noqa: F401  (each method registers itself)
 from ._labels import COLLAPSE_SHARE
 from .base import registered_methods
 from .exceptions import CandidateFailedWarning

@@ -339,6 +339,8 @@ class ViewScaler(TransformerMixin, BaseEstimator):
         The preparation applied to each view.
     transformer_ : ViewTransformer
         The fitted per-view transformers.
+    view_shapes_ : list of tuple
+        Each view's sample shape (an image view keeps it through :meth:`transform`).
     n_views_ : int
 
     Notes
@@ -403,7 +405,7 @@ class ViewScaler(TransformerMixin, BaseEstimator):
             [_preparation(k, sp.issparse(v)) for k, v in zip(resolved, views)],
             view_sizes=self.view_sizes,
         ).fit(X)
-        self._shapes = [v.shape[1:] for v in views]
+        self.view_shapes_ = [v.shape[1:] for v in views]
         self.n_views_ = len(views)
         return self
 
@@ -419,6 +421,6 @@ class ViewScaler(TransformerMixin, BaseEstimator):
         views = list(out.views if isinstance(out, MultiView) else out)
         views = [
             _dense(v).reshape(v.shape[0], *shape) if len(shape) > 1 else v
-            for v, shape in zip(views, self._shapes)
+            for v, shape in zip(views, self.view_shapes_)
         ]
         return _same_form(X, views)
