@@ -9,6 +9,7 @@ be stopped and resumed, on another machine too, once the results file is committ
     python benchmarks/suite.py --datasets MSRC-v1 BBCSport --methods kmeans crrc
     python benchmarks/suite.py --tag no-early-stopping --set n_iter_no_change=None
     python benchmarks/suite.py --tag l2rows --rows l2  # rows of each view L2-normalised
+    python benchmarks/suite.py --tag quick-auto --profile quick --rows auto
     python benchmarks/suite.py --report                # table + figure from the results
 
 Preprocessing is the user guide's: uint8 pixel views divided by 255, then every view
@@ -39,6 +40,7 @@ from skmvc._benchmark import (
     IMAGE_METHODS,
     code_version,
     machine_description,
+    method_params,
     prepared_views,
     run_one,
 )
@@ -60,8 +62,12 @@ def done_cells(path: Path) -> set:
     return cells
 
 
-def run_cell(method, name, views, y, seed, sets, device) -> dict:
-    params = {} if method == BASELINE else dict(sets)
+def run_cell(method, name, views, y, seed, sets, device, profile="default") -> dict:
+    params = {}
+    if method != BASELINE:
+        if profile != "default":
+            params.update(method_params(method, name, profile))
+        params.update(sets)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
@@ -99,10 +105,16 @@ def main(argv=None) -> int:
     )
     parser.add_argument(
         "--rows",
-        choices=["none", "l2"],
         default="none",
-        help="l2: after min-max scaling, scale each view's rows to unit norm (every method "
-        "and k-means alike); use with --tag",
+        help="the views' preparation, for every method and k-means alike (use with --tag): "
+        "none (min-max per view), l2 (min-max, then rows to unit norm), or a ViewScaler kind "
+        "(auto, unit, tfidf, standard, ...)",
+    )
+    parser.add_argument(
+        "--profile",
+        choices=["default", "quick", "paper"],
+        default="default",
+        help="each method's schedule: its defaults, or a named profile (use with --tag)",
     )
     parser.add_argument("--threads", type=int, default=None, help="torch threads")
     parser.add_argument("--device", default="cpu")
@@ -127,7 +139,7 @@ def main(argv=None) -> int:
                     loaded[images] = prepared_views(name, args.data_dir, images, args.rows)
                 views, y = loaded[images]
                 start = time.perf_counter()
-                row = run_cell(method, name, views, y, seed, sets, args.device)
+                row = run_cell(method, name, views, y, seed, sets, args.device, args.profile)
                 row.update(
                     tag=args.tag,
                     method=method,
@@ -136,6 +148,7 @@ def main(argv=None) -> int:
                     n_views=len(views),
                     set=args.set,
                     rows=args.rows,
+                    profile=args.profile,
                     skmvc=__version__,
                     commit=commit,
                     threads=torch.get_num_threads(),

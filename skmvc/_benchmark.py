@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from scipy.sparse import issparse
 from sklearn.cluster import KMeans
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import MinMaxScaler, Normalizer
@@ -24,7 +25,7 @@ from ._data import resolve_device
 from .base import registered_methods
 from .datasets import load_handwritten, load_npz, make_multiview_blobs
 from .metrics import clustering_report
-from .preprocessing import ViewConcatenator, ViewTransformer
+from .preprocessing import ViewConcatenator, ViewScaler, ViewTransformer
 
 __all__ = [
     "BASELINE",
@@ -134,12 +135,22 @@ def load_dataset(name: str, data_dir=None, *, images: bool = False, n_samples=No
 
 
 def prepared_views(name: str, data_dir: Path, images: bool, rows: str = "none"):
-    """The set's views as a user following the user guide would prepare them; with
-    ``rows="l2"`` each view's rows are then scaled to unit Euclidean norm (the user guide's
-    advice for bag-of-words views)."""
+    """The set's views as a user following the user guide would prepare them.
+
+    ``rows`` names the preparation: ``"none"`` (min-max per view, the suite's), ``"l2"``
+    (min-max, then each row scaled to unit Euclidean norm), or any ``kind`` of
+    :class:`~skmvc.preprocessing.ViewScaler` (``"auto"``, ``"unit"``, ``"tfidf"``, ...).
+    """
     views, y = load_dataset(name, data_dir, n_samples=MAX_SAMPLES, seed=0)
-    scaler = MinMaxScaler() if rows == "none" else make_pipeline(MinMaxScaler(), Normalizer())
-    views = ViewTransformer(scaler).fit_transform([np.asarray(v, dtype=np.float32) for v in views])
+    views = [np.asarray(v, dtype=np.float32) for v in views]
+    if rows in ("none", "l2"):
+        scaler = MinMaxScaler() if rows == "none" else make_pipeline(MinMaxScaler(), Normalizer())
+        views = ViewTransformer(scaler).fit_transform(views)
+    else:
+        views = [
+            np.asarray(v.toarray() if issparse(v) else v, dtype=np.float32)
+            for v in ViewScaler(rows).fit_transform(views)
+        ]
     if images and name in IMAGE_SETS:
         views = [v.reshape(-1, 1, 28, 28) if v.shape[1] == 784 else v for v in views]
     return views, y
