@@ -78,7 +78,11 @@ def report():
             if means[p] >= best - 1e-9:
                 text, wins[p] = f"**{text}**", wins[p] + 1
             out.append(text)
-        kinds = ", ".join(found["auto"][0]["kinds"])
+        named = found["auto"][0]["kinds"]
+        kinds = ", ".join(
+            f"{kind} × {named.count(kind)}" if named.count(kind) > 1 else kind
+            for kind in dict.fromkeys(named)
+        )
         print(f"| {name} | {' | '.join(out)} | {kinds} |")
     print()
     print("Best (bold) on: " + ", ".join(f"{p} {n}" for p, n in wins.items()) + " sets.")

@@ -42,12 +42,14 @@ from skmvc._benchmark import (
     machine_description,
     method_params,
     prepared_views,
+    read_rows,
     run_one,
 )
 from skmvc._cli import parse_sets
 
 HERE = Path(__file__).resolve().parent
 DEFAULT_RESULTS = HERE / "results_suite.jsonl"
+DATASETS_DEFAULT = DATASETS
 ORDER = [BASELINE, "conan", "crrc", "cmmc", "rav", "eamc"]
 
 
@@ -91,7 +93,7 @@ def main(argv=None) -> int:
     parser.add_argument(
         "--data-dir", type=Path, default=HERE.parent.parent / "shared" / "datasets"
     )
-    parser.add_argument("--datasets", nargs="+", default=DATASETS)
+    parser.add_argument("--datasets", nargs="+", default=DATASETS_DEFAULT)
     parser.add_argument("--methods", nargs="+", default=ORDER, choices=ORDER)
     parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
     parser.add_argument("--results", type=Path, default=DEFAULT_RESULTS)
@@ -119,9 +121,15 @@ def main(argv=None) -> int:
     parser.add_argument("--threads", type=int, default=None, help="torch threads")
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--report", action="store_true", help="print the table, draw the figure")
+    parser.add_argument(
+        "--compare", nargs="+", metavar="TAG", help="print these tags side by side"
+    )
     args = parser.parse_args(argv)
+    if args.compare:
+        datasets = args.datasets if args.datasets is not DATASETS_DEFAULT else None
+        return compare(args.results, args.compare, datasets)
     if args.report:
-        return report(args.results, args.datasets, args.methods)
+        return report(args.results, args.datasets, args.methods, args.tag)
     if args.threads:
         torch.set_num_threads(args.threads)
     sets = parse_sets(args.set)
@@ -168,66 +176,133 @@ def main(argv=None) -> int:
     return 0
 
 
-def report(path: Path, datasets=DATASETS, methods=ORDER) -> int:
-    """Method x set table of ACC (mean ± std over seeds) against k-means, and the figure;
-    only the given sets and methods (so that tags can be compared on the same cells)."""
+def report(path: Path, datasets=DATASETS, methods=ORDER, tag="default") -> int:
+    """The tables of ``docs/benchmarks.md`` for one tag: ACC ± std / NMI per method and set
+    against both k-means baselines (the tag's own k-means, and k-means on unit-length rows
+    from ``results_preparation.jsonl``), a summary per method, the fit times, the figure."""
     rows = [
-        json.loads(line)
-        for line in path.read_text().splitlines()
-        if line.strip()
-        and json.loads(line)["dataset"] in datasets
-        and json.loads(line)["method"] in methods
+        r
+        for r in read_rows(path)
+        if r["tag"] == tag and r["dataset"] in datasets and r["method"] in methods
     ]
-    tags = sorted({r["tag"] for r in rows})
-    for tag in tags:
-        cells: dict = {}
-        for r in rows:
-            if r["tag"] == tag:
-                cells.setdefault((r["dataset"], r["method"]), []).append(r)
-        sets = [d for d in DATASETS if any(k[0] == d for k in cells)]
-        methods = [m for m in ORDER if any(k[1] == m for k in cells)]
-        print(f"\n### tag {tag}: ACC, mean ± std over seeds (n seeds); k-means = baseline\n")
-        print("| set | " + " | ".join(methods) + " |")
-        print("|---|" + "---|" * len(methods))
-        for d in sets:
-            line = [d]
-            for m in methods:
-                runs = cells.get((d, m), [])
-                accs = np.array([r.get("accuracy", np.nan) for r in runs], dtype=float)
-                if not len(runs):
-                    line.append("")
-                elif np.isnan(accs).all():
-                    line.append("failed")
-                else:
-                    line.append(f"{np.nanmean(accs):.3f} ± {np.nanstd(accs):.3f} ({len(runs)})")
-            print("| " + " | ".join(line) + " |")
-        if BASELINE in methods:
-            # Issue 13's target: each method >= k-means on 12 of 15 sets, never < 0.9 x.
-            print("\nAgainst k-means (mean ACC, on the sets where both cells have runs):")
-            for m in [m for m in methods if m != BASELINE]:
-                pairs = [
-                    (_mean_acc(cells.get((d, BASELINE), [])), _mean_acc(cells.get((d, m), [])))
-                    for d in sets
-                ]
-                pairs = [(k, a) for k, a in pairs if np.isfinite(k) and np.isfinite(a)]
-                at_least = sum(a >= k for k, a in pairs)
-                far_below = sum(a < 0.9 * k for k, a in pairs)
-                print(
-                    f"- {m}: >= k-means on {at_least} of {len(pairs)} sets, "
-                    f"below 0.9 x k-means on {far_below}"
-                )
-        print("\nMean fit seconds per cell:")
-        for m in methods:
-            secs = [r.get("seconds", np.nan) for k, v in cells.items() if k[1] == m for r in v]
-            print(f"- {m}: {np.nanmean(np.array(secs, dtype=float)):.1f} s over {len(secs)} fits")
-        if tag == "default":  # the figure on the benchmarks page; other tags are tables
-            _figure(cells, sets, methods, HERE.parent / "docs" / "suite_default.png")
+    cells: dict = {}
+    for r in rows:
+        cells.setdefault((r["dataset"], r["method"]), []).append(r)
+    unit = {}
+    for r in read_rows(HERE / "results_preparation.jsonl"):
+        if r["preparation"] == "unit":
+            unit.setdefault(r["dataset"], []).append(r)
+    sets = [d for d in datasets if any(k[0] == d for k in cells)]
+    methods = [m for m in ORDER if any(k[1] == m for k in cells)]
+    deep = [m for m in methods if m != BASELINE]
+    n_seeds = sorted({len(v) for v in cells.values()})
+    print(f"Tag {tag}: ACC mean ± std / NMI mean over seeds ({'-'.join(map(str, n_seeds))});")
+    print("k-means unit rows: each view's rows scaled to unit length (preparation.py).\n")
+    header = ["set (n, views)", "k-means min-max", "k-means unit rows", *_display(deep)]
+    print("| " + " | ".join(header) + " |")
+    print("|---" * len(header) + "|")
+    summary = {m: [] for m in deep}
+    for d in sets:
+        first = next(iter(cells.get((d, methods[0]), [])), None) or rows[0]
+        base = [_score(cells.get((d, BASELINE), [])), _score(unit.get(d, []))]
+        better = np.nanmax([b[0] for b in base])
+        line = [f"{d} ({first['n_samples']}, {first['n_views']})"]
+        line += [b[2] for b in base]
+        for m in deep:
+            acc, nmi, text = _score(cells.get((d, m), []))
+            summary[m].append((acc, nmi, better))
+            line.append(text)
+        print("| " + " | ".join(line) + " |")
+    print("\nEach method against the better of the two k-means baselines, set by set:\n")
+    print("| method | sets at least the better k-means | mean ACC | mean NMI |")
+    print("|---|---|---|---|")
+    kmeans_accs = [
+        np.nanmax([_score(cells.get((d, BASELINE), []))[0], _score(unit.get(d, []))[0]])
+        for d in sets
+    ]
+    for m in deep:
+        got = [(a, n, b) for a, n, b in summary[m] if np.isfinite(a) and np.isfinite(b)]
+        wins = sum(a >= b for a, _, b in got)
+        print(
+            f"| {_display([m])[0]} | {wins} of {len(got)} | "
+            f"{np.mean([a for a, _, _ in got]):.3f} | {np.mean([n for _, n, _ in got]):.3f} |"
+        )
+    print(f"| better k-means | | {np.nanmean(kmeans_accs):.3f} | |")
+    print("\nFit seconds, median over seeds (one torch thread a fit):\n")
+    print("| set | " + " | ".join(_display(deep)) + " |")
+    print("|---" * (len(deep) + 1) + "|")
+    for d in sets:
+        secs = [
+            np.median([r["seconds"] for r in cells.get((d, m), []) if "seconds" in r] or [np.nan])
+            for m in deep
+        ]
+        print(f"| {d} | " + " | ".join("" if np.isnan(s) else f"{s:.0f}" for s in secs) + " |")
+    if tag == "default":  # the figure on the benchmarks page; other tags are tables
+        _figure(cells, sets, methods, HERE.parent / "docs" / "suite_default.png")
     return 0
 
 
-def _mean_acc(runs) -> float:
+def compare(path: Path, tags: list[str], datasets=None) -> int:
+    """Tags side by side: per set and method, each tag's mean ACC (then NMI) in the order
+    given, and each method's mean over the sets every tag has; the best tag in bold."""
+    cells: dict = {}
+    for r in read_rows(path):
+        if r["tag"] in tags and (datasets is None or r["dataset"] in datasets):
+            cells.setdefault((r["dataset"], r["method"], r["tag"]), []).append(r)
+    sets = list(dict.fromkeys(k[0] for k in cells))
+    methods = [m for m in ORDER if any(k[1] == m for k in cells)]
+    print(f"Each cell: {' / '.join(tags)}, mean over seeds; the best in bold.")
+    for key, name in (("accuracy", "ACC"), ("nmi", "NMI")):
+        print(f"\n{name}:\n")
+        print("| set | " + " | ".join(_display(methods)) + " |")
+        print("|---" * (len(methods) + 1) + "|")
+        for d in sets:
+            line = [d]
+            for m in methods:
+                means = [_mean(cells.get((d, m, t), []), key) for t in tags]
+                line.append(_bold_best(means))
+            print("| " + " | ".join(line) + " |")
+    print("\nMean ACC over the sets where every preparation has a cell:\n")
+    print("| method | " + " | ".join(tags) + " |")
+    print("|---" * (len(tags) + 1) + "|")
+    for m in methods:
+        grid = np.array(
+            [[_mean(cells.get((d, m, t), []), "accuracy") for t in tags] for d in sets]
+        )
+        grid = grid[np.isfinite(grid).all(axis=1)]
+        if len(grid):
+            means = grid.mean(axis=0)
+            print(f"| {_display([m])[0]} ({len(grid)} sets) | " + _bold_best(means, " | ") + " |")
+    return 0
+
+
+def _mean(runs, key) -> float:
+    values = np.array([r.get(key, np.nan) for r in runs], dtype=float)
+    return float(np.nanmean(values)) if np.isfinite(values).any() else np.nan
+
+
+def _bold_best(values, sep=" / ") -> str:
+    values = np.asarray(values, dtype=float)
+    if not np.isfinite(values).any():
+        return ""
+    best = np.nanmax(values)
+    return sep.join(
+        "" if not np.isfinite(v) else f"**{v:.3f}**" if v == best else f"{v:.3f}" for v in values
+    )
+
+
+def _display(methods) -> list[str]:
+    return ["k-means" if m == BASELINE else m.upper() for m in methods]
+
+
+def _score(runs) -> tuple[float, float, str]:
+    """Mean ACC, mean NMI and the cell's text ("ACC ± std / NMI") of a cell's runs."""
     accs = np.array([r.get("accuracy", np.nan) for r in runs], dtype=float)
-    return float(np.nanmean(accs)) if np.isfinite(accs).any() else np.nan
+    nmis = np.array([r.get("nmi", np.nan) for r in runs], dtype=float)
+    if not np.isfinite(accs).any():
+        return np.nan, np.nan, "failed" if runs else ""
+    acc, nmi = float(np.nanmean(accs)), float(np.nanmean(nmis))
+    return acc, nmi, f"{acc:.3f} ± {np.nanstd(accs):.3f} / {nmi:.3f}"
 
 
 def _figure(cells, sets, methods, out: Path) -> None:
