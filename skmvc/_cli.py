@@ -62,7 +62,7 @@ def _format_table(rows: list[dict]) -> str:
     )
 
 
-#: The demo's deep method and its schedule (see ``docs/benchmarks.md``, "The demo").
+#: The demo's deep method and its schedule.
 DEMO_METHOD = "crrc"
 DEMO_SCHEDULE = {"pretrain_epochs": 10, "max_epochs": 10}
 

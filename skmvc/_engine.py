@@ -56,7 +56,7 @@ def build_optimizer(cls, params, **kwargs) -> torch.optim.Optimizer:
 
     The fused kernel applies the same update rule in one pass over all parameters instead
     of a handful of element-wise operations per tensor (measured in ``docs/benchmarks.md``,
-    "Speed against the reference codes"). Its rounding differs from the per-tensor loop,
+    "Speed and scale"). Its rounding differs from the per-tensor loop,
     so a fit's numbers are not bit-identical to one with ``fused=False``; a fit is still
     reproducible with the same ``random_state``.
     An explicit ``fused`` or ``foreach`` in ``kwargs`` is respected.

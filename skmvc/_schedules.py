@@ -38,7 +38,7 @@ STABILITY_FROM_START = True
 #: ``AUTO_BATCH_SIZE`` (fewer than 1 024 samples), so that a small set still gets several
 #: optimiser steps an epoch, or (for the estimators that ask for it, CRRC) fewer than
 #: ``AUTO_MIN_CLUSTER_SAMPLES`` samples a cluster, a fine partition such as 100Leaves' 16 a
-#: cluster (docs/benchmarks.md, "Batches on small sets").
+#: cluster (benchmarks/studies/README.md, "Batches on small sets").
 AUTO_BATCH_SIZE = 256
 AUTO_SMALL_BATCH_SIZE = 64
 AUTO_MIN_BATCHES = 4
@@ -58,7 +58,8 @@ class AutoEpochs(NamedTuple):
 #: ``"auto"`` epochs of the autoencoder methods (CRRC's; CMMC and RAV, whose epochs cost
 #: more, have smaller budgets): every set of up to 1 600 samples gets the paper's 200
 #: pre-training + 50 training epochs and every set of 5 000 samples or more 64 + 20, which
-#: bounds the time of a fit of 5 000 samples (docs/benchmarks.md, "Schedules on large sets").
+#: bounds the time of a fit of 5 000 samples (benchmarks/studies/README.md, "Schedules on large
+#: sets").
 AUTO_PRETRAIN = AutoEpochs(200, 320_000, 64)
 AUTO_TRAIN = AutoEpochs(50, 100_000, 20)
 

@@ -102,7 +102,7 @@ class BaseMultiViewClustering(
     _poor_on_sparse_views = False
     #: Whether ``batch_size="auto"`` also takes small batches on a fine partition, fewer
     #: than :data:`AUTO_MIN_CLUSTER_SAMPLES` training samples a cluster (measured for CRRC,
-    #: which gains; RAV lost: docs/benchmarks.md, "Batches on small sets").
+    #: which gains; RAV lost: benchmarks/studies/README.md, "Batches on small sets").
     _auto_batch_fine_partitions = False
     #: Whether ``assign_labels="auto"`` labels by k-means on the embedding when some
     #: training samples miss views (CONAN, RAV and EAMC, whose heads did worse there; CMMC's
@@ -331,7 +331,7 @@ class BaseMultiViewClustering(
                     f"{'it looks' if len(sparse) == 1 else 'they look'} like bag-of-words. "
                     f"{name}'s encoders lose part of the cluster structure of such views, "
                     "and it clustered every text set of the development suite (BBCSport, "
-                    "Reuters-1200, WebKB) below k-means (docs/benchmarks.md, 'What the "
+                    "Reuters-1200, WebKB) below k-means (benchmarks/studies/README.md, 'What the "
                     "untrained encoders keep', 'Reconstruction pre-training'). Compare its "
                     "labels with k-means on row-normalised views (ViewTransformer("
                     "make_pipeline(MinMaxScaler(), Normalizer()))) before relying on them.",

@@ -142,7 +142,7 @@ class CMMCClustering(AutoencoderClustering):
         (:func:`skmvc.base.resolve_batch_size`); not CMMC's default: on four small development
         sets (3 seeds) batches of 64 gained on MSRC-v1 (0.522 → 0.686) and COIL20-3V (0.839
         → 0.966) but lost on Prokaryotic (0.514 → 0.466) and BBCSport (0.544 → 0.468,
-        below k-means' 0.474) (docs/benchmarks.md, "Batches on small sets").
+        below k-means' 0.474) (benchmarks/studies/README.md, "Batches on small sets").
     lr : float, default=3e-4
         Adam learning rate; one optimiser for all three stages (paper).
     feature_temperature : float, default=0.5
@@ -179,7 +179,8 @@ class CMMCClustering(AutoencoderClustering):
         training samples collapses (an empty cluster, or one with nearly every sample);
         then k-means on the embedding, as ``"kmeans"``. On 100Leaves (100 classes), where the
         head leaves clusters empty, that gave 0.565 ± 0.005 ACC against the head's 0.435 ±
-        0.009 (3 seeds, ``benchmarks/studies/assign_labels.py``; docs/benchmarks.md, "A collapsed
+        0.009 (3 seeds, ``benchmarks/studies/assign_labels.py``; benchmarks/studies/README.md,
+        "A collapsed
         head"); a head that does not collapse is kept, so every other fit is the paper's.
         Unlike CONAN's and RAV's ``"auto"``, CMMC's keeps a head that does not collapse
         when samples miss views: at missing rate 0.5 on MSRC-v1 and Prokaryotic (3 seeds)
@@ -219,7 +220,7 @@ cluster_centers_, view_patterns_, pattern_centers_
     1 200 samples and shortens each stage above, to 48 + 15 + 9 epochs at 5 000 samples: a
     default fit of MNIST-USPS took 160 s alone on two threads (192 s with CRRC's longer
     budgets). The development sets of up to 1 200 samples train exactly as before
-    (``docs/benchmarks.md``, "Schedules on large sets", has the ACC on the larger ones).
+    (``benchmarks/studies/README.md``, "Schedules on large sets", has the ACC on the larger ones).
 
     **A second departure, on by default: which epoch the contrastive stage ends with**
     (``epoch_selection="stability"``; ``"last"`` and the ``paper`` profile are the
@@ -228,7 +229,7 @@ cluster_centers_, view_patterns_, pattern_centers_
     earlier epoch whose embedding k-means partitions more reproducibly (no labels). On the
     development suite (3 seeds) it took WebKB from 0.622 to 0.858 ACC (k-means 0.896),
     BBCSport from 0.544 to 0.660 and BDGP from 0.883 to 0.983; elsewhere the stage kept
-    its last epoch or moved within the spread over seeds (``docs/benchmarks.md``, "CMMC
+    its last epoch or moved within the spread over seeds (``benchmarks/studies/README.md``, "CMMC
     (and RAV): which epoch the contrastive stage ends with").
 
     Examples
@@ -247,9 +248,9 @@ cluster_centers_, view_patterns_, pattern_centers_
     ['contrastive', 'finetune', 'pretrain']
     """
 
-    #: ``"auto"`` epochs: the paper's 200 + 50 + 30 on sets of up to 1 200 samples, 48 + 15
-    #: + 9 on 5 000 or more (CMMC's epochs cost about 1.2 times CRRC's; docs/benchmarks.md,
-    #: "Schedules on large sets").
+    #: ``"auto"`` epochs: the paper's 200 + 50 + 30 on sets of up to 1 200 samples, 48 +
+    #: 15 + 9 on 5 000 or more (CMMC's epochs cost about 1.2 times CRRC's;
+    #: benchmarks/studies/README.md, "Schedules on large sets").
     _auto_epochs: dict = {
         "pretrain_epochs": AutoEpochs(200, 240_000, 48),
         "max_epochs": AutoEpochs(50, 75_000, 15),

@@ -36,7 +36,7 @@ __all__ = ["CONANClustering"]
 
 #: ``fusion="auto"`` takes the concatenation when at least this fraction of the training
 #: samples miss a view: on four development sets the mean did better at missing rates 0.1
-#: and 0.3, the concatenation at 0.5 and 0.7 (docs/benchmarks.md, "CONAN's fusion with
+#: and 0.3, the concatenation at 0.5 and 0.7 (benchmarks/studies/README.md, "CONAN's fusion with
 #: missing views").
 AUTO_CONCAT_MISSING_FRACTION = 0.4
 
@@ -110,7 +110,7 @@ class CONANClustering(BaseMultiViewClustering):
         (:func:`skmvc.base.resolve_batch_size`; CRRC's default). Not CONAN's: on five small
         development sets (3 seeds) batches of 64 were better on three (BBCSport, Prokaryotic,
         ProteinFold) and worse on MSRC-v1 (0.644 → 0.560) and COIL20-3V
-        (docs/benchmarks.md, "Batches on small sets").
+        (benchmarks/studies/README.md, "Batches on small sets").
     lr : float, default=1e-3
         Adam learning rate (paper).
     lr_schedule : {"cosine", "constant"}, default="cosine"
@@ -127,12 +127,13 @@ class CONANClustering(BaseMultiViewClustering):
         development sets measured, ``"mean"`` raised CONAN's mean ACC from 0.517 to 0.539
         (better on 7 sets, by up to 0.09 on WebKB and 0.08 on Reuters-1200; worse on 5, by
         at most 0.026 on BDGP, within the spread over seeds) and left it below 0.9 ×
-        k-means on 5 sets instead of 9 (``docs/benchmarks.md``, "CONAN's fusion"). With
+        k-means on 5 sets instead of 9 (``benchmarks/studies/README.md``, "CONAN's fusion"). With
         half of the samples missing views the concatenation did better on three of four
         development sets (3 seeds: Prokaryotic 0.518 against the mean's 0.368, Scene-15
         0.337 against 0.300, Handwritten 0.749 against 0.715) and worse on MSRC-v1 (0.614
         against 0.662); with a tenth missing views the mean did better on three (MSRC-v1
-        0.808 against 0.659; ``docs/benchmarks.md``, "CONAN's fusion with missing views"),
+        0.808 against 0.659; ``benchmarks/studies/README.md``, "CONAN's fusion with missing
+        views"),
         hence ``"auto"``. ``fusion="concat"`` is the paper's.
     contrast : {"simclr", "simsiam", "none"}, default="simclr"
         The contrastive term: NT-Xent (Eq. 4, the paper's default), SimSiam (Eq. 5, with the
@@ -142,7 +143,7 @@ class CONANClustering(BaseMultiViewClustering):
         k-means on ``z`` of the untrained network). On 12 development sets DEC's mean ACC
         was 0.435 against DDC's 0.539: better on WebKB, BDGP, BBCSport and Prokaryotic
         (up to +0.18), far worse with many classes (100Leaves 0.087 against 0.739;
-        ``docs/benchmarks.md``, "CONAN with the DEC head").
+        ``benchmarks/studies/README.md``, "CONAN with the DEC head").
     contrast_weight : float, default=0.01
         λ of Eq. 9 (paper: 0.01 for all data sets).
     temperature : float, default=0.1
@@ -154,7 +155,7 @@ class CONANClustering(BaseMultiViewClustering):
         have it) is added to the loss, so that the view representations keep the input's
         structure. 0 (the paper) builds no decoders. On seven development sets ``1``
         raised the mean ACC from 0.515 to 0.531 (better on five, worse on WebKB and
-        Prokaryotic, 1.2–2.6× the fit time; ``docs/benchmarks.md``, "CONAN with a
+        Prokaryotic, 1.2–2.6× the fit time; ``benchmarks/studies/README.md``, "CONAN with a
         reconstruction term"), so the default stays the paper's.
     pretrain_epochs : int, default=0
         Epochs of a reconstruction pre-training stage before CONAN's own, not in the paper
@@ -163,7 +164,7 @@ class CONANClustering(BaseMultiViewClustering):
         ``pretrain``), so that training starts from features that keep the input's
         structure. On seven development sets 100 epochs raised the mean ACC on four
         (MSRC-v1 0.644 → 0.752) and lowered it on three (WebKB 0.654 → 0.617), below
-        k-means on all seven either way (``docs/benchmarks.md``, "Reconstruction
+        k-means on all seven either way (``benchmarks/studies/README.md``, "Reconstruction
         pre-training"), so the default stays the paper's. EAMC pre-trains by default.
     epoch_selection : {"last", "stability"}, default="last"
         Which weights the training stage ends with, as in :class:`skmvc.CRRCClustering`:
@@ -172,7 +173,7 @@ class CONANClustering(BaseMultiViewClustering):
         epoch, every 5 epochs and at the last; no labels) is more than 0.1 below its best
         reading. With 100 epochs of pre-training it kept the last epoch on every fit of
         MSRC-v1, COIL20-3V and BBCSport (3 seeds each): the DDC loss makes ``z`` ever more
-        clustered, whether or not the clusters are right (``docs/benchmarks.md``, "CONAN
+        clustered, whether or not the clusters are right (``benchmarks/studies/README.md``, "CONAN
         with the stability epoch selection", in "CONAN with the DEC head"), so the default
         stays the paper's.
     encoder_layers : tuple of int, default=(512, 512, 256)
@@ -201,7 +202,7 @@ class CONANClustering(BaseMultiViewClustering):
         sets (3 seeds) ACC rose on Handwritten (0.787 → 0.928), BDGP (0.499 → 0.604) and
         COIL20-3V (0.707 → 0.759), each to above k-means, and fell most on WebKB (0.654
         → 0.559) and Fashion-MV (0.765 → 0.731); over 13 sets the mean rose by 0.012
-        (``docs/benchmarks.md``, "CONAN's restarts"). ``n_init=1`` is one fit.
+        (``benchmarks/studies/README.md``, "CONAN's restarts"). ``n_init=1`` is one fit.
     assign_labels : {"head", "kmeans", "auto"}, default="auto"
         How samples are assigned to clusters after training: ``"head"`` by the method's
         clustering head (the paper); ``"kmeans"`` by k-means (10 initialisations) on the
@@ -217,7 +218,7 @@ class CONANClustering(BaseMultiViewClustering):
         development sets and 0.023 less on Scene-15). Where the head collapses, k-means
         on the same z does much better: on 100Leaves (100 classes) the head left 10 of
         100 clusters empty at 0.739 ACC, k-means on z gave 0.869 (3 seeds,
-        ``docs/benchmarks.md``, "A collapsed head"). With missing views the head spends
+        ``benchmarks/studies/README.md``, "A collapsed head"). With missing views the head spends
         clusters on patterns of missing views, and k-means on the complete samples does
         much better (Handwritten with half the samples missing views: see
         ``docs/benchmarks.md``, "Missing views").

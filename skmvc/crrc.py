@@ -232,7 +232,7 @@ view_patterns_, pattern_centers_
     set's mean is now 0.94 ± 0.04) and Reuters-1200 one (0.57 → 0.51), and left six
     other sets the same, seed by seed.
     Where the last epoch's H is about as stable as any, the fit is the paper's, to the
-    bit. The development-suite figures for each set are in ``docs/benchmarks.md`` ("CRRC:
+    bit. The development-suite figures for each set are in ``benchmarks/studies/README.md`` ("CRRC:
     which epoch the training stage ends with").
 
     **A third departure, on by default: small sets train in smaller batches**
@@ -247,7 +247,7 @@ view_patterns_, pattern_centers_
     one seed, 0.505 → 0.458). A large set of fine clusters, fewer than 32 samples each
     on average (as MSRC-v1, COIL20-3V and ProteinFold have), takes the small batches too:
     on 100Leaves (1 600 samples, 100 clusters) they took CRRC from 0.890 to 0.937
-    (k-means 0.898), at five to seven times the fit time (``docs/benchmarks.md``,
+    (k-means 0.898), at five to seven times the fit time (``benchmarks/studies/README.md``,
     "Batches on small sets").
 
     **A fourth departure, on by default: shorter schedules on large sets**
@@ -263,7 +263,7 @@ view_patterns_, pattern_centers_
     0.011 against 0.417 ± 0.046, Edge-FashionMNIST 0.500 ± 0.016 against 0.494 ± 0.026;
     Edge-MNIST loses, 0.403 ± 0.011 against 0.470 (one seed; k-means 0.512); with 32 + 10
     epochs it scored 0.377 and 0.409, hence the floor. The ten development sets of up to
-    1 600 samples train exactly as before (``docs/benchmarks.md``, "Schedules on large
+    1 600 samples train exactly as before (``benchmarks/studies/README.md``, "Schedules on large
     sets").
 
     **A fifth departure, on by default: image views get a convolutional autoencoder**
@@ -277,7 +277,7 @@ view_patterns_, pattern_centers_
     On Edge-FashionMNIST ACC rose from 0.500 ± 0.016 to 0.549 ± 0.036 (k-means 0.491), but
     NMI fell from 0.526 to 0.473 (k-means 0.513). A fit on images costs about six times
     one on flat views: 78–93 minutes for 10 000 samples of an Edge set on one thread
-    beside two to four other fits, against 9–15 minutes (``docs/benchmarks.md``, "Edge
+    beside two to four other fits, against 9–15 minutes (``benchmarks/studies/README.md``, "Edge
     sets with image views").
 
     Examples

@@ -112,14 +112,14 @@ class EAMCClustering(BaseMultiViewClustering):
         Number of clusters K.
     max_epochs : int, default=100
         Training epochs. The authors' code ran 500; 100 is skmvc's default for cost (see
-        ``docs/benchmarks.md``).
+        ``benchmarks/studies/README.md``).
     batch_size : int or "auto", default=100
         Mini-batch size (paper). ``"auto"`` takes 64 below 1 024 samples, else 256
         (:func:`skmvc.base.resolve_batch_size`; CRRC's default). Not EAMC's: on five small
         development sets (3 seeds) batches of 64 gained a little on three (MSRC-v1 0.667 →
         0.679, COIL20-3V 0.747 → 0.771, ProteinFold 0.231 → 0.259) and lost on BBCSport
         (0.276 → 0.267), and ``"auto"`` would move EAMC's larger sets from its paper's 100
-        to 256, which is not measured (docs/benchmarks.md, "Batches on small sets").
+        to 256, which is not measured (benchmarks/studies/README.md, "Batches on small sets").
     lr : float, default=1e-5
         Adam learning rate of the encoders in EAMC's own stage (authors' code; the paper
         text says 1e-3). The small rate keeps the encoders near where that stage finds
@@ -129,7 +129,7 @@ class EAMCClustering(BaseMultiViewClustering):
         structure on dense feature views and loses much of it on bag-of-words views; hence
         the reconstruction pre-training (``pretrain_epochs``). Without it, higher rates did
         worse with the default k-means labels (development suite, 7 sets × 3 seeds: mean
-        ACC 0.593 at 1e-5, 0.570 at 1e-4, 0.500 at 1e-3; ``docs/benchmarks.md``).
+        ACC 0.593 at 1e-5, 0.570 at 1e-4, 0.500 at 1e-3; ``benchmarks/studies/README.md``).
     attention_lr : float, default=1e-4
         Learning rate of the attention module (paper and code).
     head_lr : float, default=1e-5
@@ -153,7 +153,7 @@ class EAMCClustering(BaseMultiViewClustering):
         stay within about 0.475–0.525 (see ``specs/eamc.md``), so the fusion is close to a
         plain mean of the views. Kept on purpose: letting the attention weight the views
         lowered ACC (development suite, 7 sets × 3 seeds: mean ACC 0.593 at τ = 10, 0.545 at
-        τ = 1, 0.451 at τ = 0.1; ``docs/benchmarks.md``, "EAMC's attention temperature").
+        τ = 1, 0.451 at τ = 0.1; ``benchmarks/studies/README.md``, "EAMC's attention temperature").
     encoder_layers : tuple of int, default=(200, 200, 500)
         MLP encoder widths for vector views (ReLU after every layer); the last width is also
         the output width of the CNN used for image views ``(C, H, W)``.
@@ -176,7 +176,7 @@ class EAMCClustering(BaseMultiViewClustering):
         most on the bag-of-words and small sets (BBCSport 0.276 → 0.415, WebKB 0.755 →
         0.890, BDGP 0.510 → 0.712, MSRC-v1 0.667 → 0.732), and lowered it on three
         (MNIST-USPS 0.742 → 0.684, Prokaryotic and Scene-15 by 0.02): 0.593 → 0.640 over
-        the 13 (k-means 0.633). 200 epochs were no better (``docs/benchmarks.md``,
+        the 13 (k-means 0.633). 200 epochs were no better (``benchmarks/studies/README.md``,
         "Reconstruction pre-training").
     pretrain_lr : float, default=1e-3
         Adam learning rate of the pre-training stage (encoders and decoders). Encoders from
@@ -187,7 +187,8 @@ class EAMCClustering(BaseMultiViewClustering):
         (``"head"``, the DDC head's argmax): k-means on the fused representation h_f
         scored higher than the head on each of 12 development sets (mean ACC over seeds
         0-2; over the 12 sets 0.571 against 0.323; Handwritten 0.96 against 0.39, MSRC-v1
-        0.66 against 0.35; ``benchmarks/studies/assign_labels.py``, ``docs/benchmarks.md``).
+        0.66 against 0.35; ``benchmarks/studies/assign_labels.py``,
+        ``benchmarks/studies/README.md``).
         Training is the same either way.
     embedding : {"views", "fused"}, default="views"
         What :meth:`transform` returns, and so what ``assign_labels="kmeans"`` clusters.
@@ -201,7 +202,7 @@ class EAMCClustering(BaseMultiViewClustering):
         0.692 (k-means on the views: 0.633), most on BDGP (0.712 → 0.955), Reuters-1200
         (0.350 → 0.514), BBCSport (0.415 → 0.528) and MNIST-USPS (0.684 → 0.761), and
         lowered it on COIL20-3V (0.767 → 0.726), Prokaryotic (0.540 → 0.509) and 100Leaves
-        (0.880 → 0.867) (``docs/benchmarks.md``, "EAMC: the views side by side").
+        (0.880 → 0.867) (``benchmarks/studies/README.md``, "EAMC: the views side by side").
     <shared parameters>
 
     Attributes
@@ -240,7 +241,7 @@ cluster_centers_, view_patterns_, pattern_centers_
     @property
     def _poor_on_sparse_views(self):
         # With the views side by side EAMC is above k-means on the suite's three text
-        # sets; by h_f it was below on all three (docs/benchmarks.md).
+        # sets; by h_f it was below on all three (benchmarks/studies/README.md).
         return self.embedding == "fused"
 
     _parameter_constraints: dict = {

@@ -56,7 +56,7 @@ class SparseViewWarning(UserWarning):
     below k-means on the development suite. EAMC clustered them below k-means too while it
     took its labels from the fused h_f; with its default ``embedding="views"`` it is above
     k-means on the suite's three text sets, so only ``embedding="fused"`` warns
-    (``docs/benchmarks.md``, "What the untrained encoders keep", "EAMC: the views side by
+    (``benchmarks/studies/README.md``, "What the untrained encoders keep", "EAMC: the views side by
     side"). The fit goes on; compare its labels with k-means on row-normalised views before
     relying on them.
 

@@ -129,7 +129,7 @@ class RAVClustering(AutoencoderClustering):
         MSRC-v1 (0.557 → 0.803), Prokaryotic (0.525 → 0.551) and ProteinFold (0.200 →
         0.274) and lost on COIL20-3V (0.881 → 0.833) and BBCSport (0.770 → 0.714), where
         RAV stays far above k-means (0.744, 0.474): none of the five is below 0.9 × k-means,
-        against two with 256 (docs/benchmarks.md, "Batches on small sets").
+        against two with 256 (benchmarks/studies/README.md, "Batches on small sets").
     lr : float, default=3e-4
         Adam learning rate, one optimiser for both stages (summary).
     label_weight : float, default=1.0
@@ -177,7 +177,8 @@ class RAVClustering(AutoencoderClustering):
         a **departure from the paper** (the head, ``"head"``): on 100Leaves (100 classes)
         RAV's head left about 8 of 100 clusters empty and scored 0.371 ± 0.026 ACC (seeds
         0–2), k-means on the same networks' embedding 0.665 ± 0.027
-        (``benchmarks/studies/assign_labels.py``; docs/benchmarks.md, "A collapsed head"). With
+        (``benchmarks/studies/assign_labels.py``; benchmarks/studies/README.md, "A collapsed
+        head"). With
         missing views (rate 0.5, MSRC-v1 and Prokaryotic, 3 seeds) ``"auto"`` scored 0.552
         and 0.492 against the head's 0.554 and 0.497, within the spread over seeds
         (docs/benchmarks.md, "Missing views").
@@ -189,7 +190,7 @@ class RAVClustering(AutoencoderClustering):
         15 epochs at 5 000 samples, where a default fit of MNIST-USPS took 141 s alone on
         two threads (183 s with CRRC's longer budgets). ``pretrain_epochs=200,
         max_epochs=50`` and the ``paper`` profile give the long schedule
-        (docs/benchmarks.md, "Schedules on large sets", has the ACC on the larger sets).
+        (benchmarks/studies/README.md, "Schedules on large sets", has the ACC on the larger sets).
 
     Attributes
     ----------
@@ -220,7 +221,7 @@ cluster_centers_, view_patterns_, pattern_centers_
     """
 
     #: ``"auto"`` epochs: the paper's 200 + 50 on sets of up to 1 200 samples, 48 + 15 on
-    #: 5 000 or more (RAV's epochs cost about 1.3 times CRRC's; docs/benchmarks.md,
+    #: 5 000 or more (RAV's epochs cost about 1.3 times CRRC's; benchmarks/studies/README.md,
     #: "Schedules on large sets").
     _auto_epochs: dict = {
         "pretrain_epochs": AutoEpochs(200, 240_000, 48),

@@ -171,7 +171,7 @@ def test_the_paper_profile_is_the_papers_fusion():
     est = CONANClustering(**method_params("conan", "MSRC-v1", "paper"))
     assert (est.fusion, est.reconstruction_weight, est.assign_labels) == ("concat", 0.0, "head")
     assert est.n_init == 1
-    # the defaults depart (docs/benchmarks.md)
+    # the defaults depart (benchmarks/studies/README.md)
     assert (CONANClustering().fusion, CONANClustering().n_init) == ("auto", 3)
 
 

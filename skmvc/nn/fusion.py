@@ -103,7 +103,7 @@ class MeanFusion(nn.Module):
     The uniform case of the weighted-mean fusion of SiMVC and CoMVC (Trosten et al.,
     "Reconsidering Representation Alignment for Multi-view Clustering", CVPR 2021); with
     CONAN (``fusion="mean"``) it keeps the structure the views' representations have, which
-    the concatenation MLP loses on most development sets (``docs/benchmarks.md``).
+    the concatenation MLP loses on most development sets (``benchmarks/studies/README.md``).
 
     Examples
     --------
