@@ -122,3 +122,112 @@ def test_command_lines_parse(path):
                     parser.parse_args(args)
                 except SystemExit as exc:
                     raise AssertionError(f"{path.name}:{line}: {part.strip()!r}") from exc
+
+
+# --- What the docs say, against the code -------------------------------------------------
+
+#: Pages a user reads, and the prose of tests and benchmarks (words test).
+PROSE = [
+    ROOT / "README.md",
+    ROOT / "CHANGELOG.md",
+    *sorted((ROOT / "docs").glob("*.md")),
+    *sorted(p for p in (ROOT / "docs").glob("*.rst") if p.name != "sg_execution_times.rst"),
+    *sorted((ROOT / "skmvc").rglob("*.py")),
+    *sorted((ROOT / "tests").glob("*.py")),
+    *sorted((ROOT / "examples").glob("*.py")),
+    *sorted((ROOT / "benchmarks").rglob("*.py")),
+    *sorted((ROOT / "benchmarks").rglob("*.md")),
+]
+#: Words of how the project was worked on, not of what it does: issue numbers, numbered
+#: work steps and commit ids belong in commit messages, not in what users read.
+INTERNAL_WORDS = [
+    (re.compile(r"\bissues? #?\d+", re.I), "an issue number"),
+    (re.compile(r"(?<![\w/])#\d{1,4}\b(?!\w)"), "an issue number"),
+    (re.compile(r"\bstops? \d+\b", re.I), "a numbered work step"),
+    (re.compile(r"\bsession \d+\b", re.I), "a numbered work step"),
+    (re.compile(r"\bcommits? `*[0-9a-f]{7,40}\b"), "a commit id"),
+]
+
+
+def internal_words(text: str) -> list[str]:
+    found = []
+    for number, line in enumerate(text.splitlines(), 1):
+        for pattern, what in INTERNAL_WORDS:
+            for match in pattern.finditer(line):
+                found.append(f"line {number}: {what}: {match.group(0)!r}")
+    return found
+
+
+def test_internal_words_are_caught():
+    text = "as since stop 44\nissue 13's target\nsee #56 here\ncommit adf3b35 built it\n"
+    assert len(internal_words(text)) == 4
+    assert internal_words("stop early after 10 epochs; 5 000 stops; colour #fff; a#1") == []
+
+
+@pytest.mark.parametrize("path", PROSE, ids=lambda p: str(p.relative_to(ROOT)))
+def test_no_internal_words(path):
+    if path == Path(__file__):
+        pytest.skip("this file names the words it looks for")
+    assert internal_words(path.read_text(encoding="utf-8")) == []
+
+
+def test_pages_a_user_reads_in_minutes():
+    assert len((ROOT / "docs" / "benchmarks.md").read_text().splitlines()) <= 400
+    changelog = (ROOT / "CHANGELOG.md").read_text()
+    assert len(changelog.splitlines()) <= 150
+    for heading in ("### Added", "### Changed", "### Fixed", "### Removed"):
+        assert heading in changelog
+
+
+def test_benchmark_tables_name_their_command():
+    """Every table of the benchmarks page is a report block of a command that exists."""
+    page = (ROOT / "docs" / "benchmarks.md").read_text()
+    commands = re.findall(r"<!-- report: python (\S+)", page)
+    assert len(commands) >= 6
+    for script in commands:
+        assert (ROOT / script).is_file(), script
+
+
+#: Defaults the pages name in words: (page, the words, class, parameter, value). The words
+#: must be on the page, and the value must be the class's default.
+NAMED_DEFAULTS = [
+    ("docs/user_guide.rst", "CONAN runs three restarts by default", "CONAN", "n_init", 3),
+    ("docs/user_guide.rst", "fuses the view encodings (their mean by default", "CONAN",
+     "fusion", "auto"),
+    ("docs/user_guide.rst", "CMMC keeps its head by default", "CMMC", "assign_labels", "auto"),
+    ("README.md", "side by side by default", "EAMC", "embedding", "views"),
+    ("CHANGELOG.md", "`n_init=3`", "CONAN", "n_init", 3),
+    ("CHANGELOG.md", "(`view_contrast_weight=1`", "CRRC", "view_contrast_weight", 1),
+    ("CHANGELOG.md", "(`image_autoencoder=\"conv\"`)", "CRRC", "image_autoencoder", "conv"),
+    ("CHANGELOG.md", "`assign_labels=\"kmeans\"`", "EAMC", "assign_labels", "kmeans"),
+]  # fmt: skip
+#: ``name=value`` followed by "(X's default)" or "(X's and Y's default)".
+INLINE_DEFAULT = re.compile(r"``?(\w+)=([^`]+)``?\s*\(((?:\w+'s(?:,| and)?\s*)+)default\)")
+
+
+def _estimator(short):
+    import skmvc
+
+    return getattr(skmvc, f"{short}Clustering")()
+
+
+def test_inline_defaults_are_found():
+    found = INLINE_DEFAULT.findall("``batch_size=\"auto\"`` (CRRC's and RAV's default)")
+    assert found == [("batch_size", '"auto"', "CRRC's and RAV's ")]
+
+
+@pytest.mark.parametrize("page", ["README.md", "docs/user_guide.rst", "docs/benchmarks.md"])
+def test_defaults_named_inline_match_the_code(page):
+    import ast
+
+    text = " ".join((ROOT / page).read_text().split())
+    for name, value, owners in INLINE_DEFAULT.findall(text):
+        for owner in re.findall(r"(\w+)'s", owners):
+            params = _estimator(owner).get_params()
+            assert params[name] == ast.literal_eval(value), (page, owner, name)
+
+
+@pytest.mark.parametrize("page, words, owner, name, value", NAMED_DEFAULTS)
+def test_defaults_named_in_words_match_the_code(page, words, owner, name, value):
+    assert words in " ".join((ROOT / page).read_text().split())
+    assert _estimator(owner).get_params()[name] == value

@@ -1,4 +1,4 @@
-"""Samples with missing views (issue 18): how a user marks them, the errors, the
+"""Samples with missing views: how a user marks them, the errors, the
 preprocessing, and every method's fit and predict with them.
 
 A view is missing for a sample when its row is entirely NaN, or when

@@ -8,10 +8,10 @@ min-max scaled per view, as ``benchmarks/suite.py`` prepares it), except that ea
 given to the network as a 1×28×28 image with ``image_autoencoder="conv"``: its autoencoder
 is a ``skmvc.nn.ConvAutoencoder``, CONAN's small CNN encoder followed by a linear map to
 the latent, with the default MLP decoder (2 000 → 500 → 500 → 784) mirrored from
-``encoder_layers`` (CRRC's default since stop 47). ``--encoder mlp`` fits the default on the
+``encoder_layers`` (CRRC's default). ``--encoder mlp`` fits the default on the
 flattened views instead. One row per fit is appended to
 ``benchmarks/results_image_autoencoders.jsonl`` (a rerun skips the done ones); the labels
-only score. The rows of commit adf3b35 built the same network through
+only score. The oldest rows (see their ``commit``) built the same network through
 ``autoencoder_factory``, its weights drawn from ``torch.manual_seed(seed)``."""
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
 """Where the time of a training epoch goes, and how fast skmvc could be at best against the
-reference codes (issue 17, item 4).
+reference codes.
 
     python benchmarks/studies/profile_epoch.py              # CMMC, CRRC and CONAN, 1 torch thread
     python benchmarks/studies/profile_epoch.py --pairs cmmc --epochs 3

@@ -3,7 +3,7 @@
 CMMC and RAV pre-train per-view autoencoders on reconstruction and then train them on
 their own objective (CMMC: contrast, then fine-tuning on pseudo-labels; RAV: relation
 alignment and label contrast). On the sets where they score below k-means on the scaled
-views (issue 13: "CMMC and RAV are weak on small, low-dimensional feature views") this
+views (small, low-dimensional feature views) this
 script measures which stage loses the structure. It fits the method with its default
 parameters and, at the start of every stage after pre-training and after the fit, clusters
 the concatenation over views of the L2-normalised latents z^v with k-means (10
