@@ -199,7 +199,7 @@ def complete_data(cells, default_cells, suite, name, method):
 def targets(cells, default_cells, datasets, methods, suite, rate=0.5, best_lines=True):
     """Each method at missing rate ``rate`` against its complete data
     (:func:`complete_data`) and k-means."""
-    print(f"\n#### At missing rate {rate}: ACC (its change from complete data)\n")
+    print(f"\n**At missing rate {rate}: ACC (its change from complete data)**\n")
     print("| set | k-means (imputed) | " + " | ".join(methods) + " |")
     print("|---" * (len(methods) + 2) + "|")
     within = dict.fromkeys(methods, 0)
