@@ -83,12 +83,24 @@ def run_python_blocks(path: Path, skip=()) -> None:
                 raise AssertionError(f"{path.name}, block at line {line}: {exc!r}") from exc
 
 
-@pytest.mark.parametrize("path", DOCUMENTS, ids=[p.name for p in DOCUMENTS])
+#: Pages whose examples train on the bundled Handwritten set (minutes, like the tests that
+#: check learning, and left out with them by ``-m "not learning"``).
+TRAINING_PAGES = {"README.md", "user_guide.rst"}
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        pytest.param(p, marks=[pytest.mark.learning] if p.name in TRAINING_PAGES else [])
+        for p in DOCUMENTS
+    ],
+    ids=[p.name for p in DOCUMENTS],
+)
 def test_python_blocks_run(path, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     pytest.importorskip("matplotlib").use("Agg")
     readme = ROOT / "README.md"
-    # The README's quick start is also the docs' front page: the README's test runs it.
+    # The README's first example is also the docs' front page: the README's test runs it.
     skip = () if path == readme else {code for _, code in code_blocks(readme, "python")}
     run_python_blocks(path, skip)
 

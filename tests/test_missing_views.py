@@ -43,8 +43,8 @@ QUICK = {
     CONANClustering: dict(max_epochs=5, n_init=1),
     CRRCClustering: dict(pretrain_epochs=10, max_epochs=10),
     EAMCClustering: dict(pretrain_epochs=20),
-    CMMCClustering: dict(pretrain_epochs=10, max_epochs=10, finetune_epochs=5),
-    RAVClustering: dict(pretrain_epochs=10, max_epochs=10),
+    CMMCClustering: dict(pretrain_epochs=5, max_epochs=5, finetune_epochs=3),
+    RAVClustering: dict(pretrain_epochs=5, max_epochs=5),
 }
 TINY = {
     cls: {k: min(v, 2) for k, v in kw.items()} | {"max_epochs": 2} for cls, kw in QUICK.items()
@@ -321,7 +321,7 @@ def test_learns_with_30_percent_of_samples_missing_a_view(cls):
     acc = clustering_accuracy(y, est.labels_)
     assert acc >= 0.30, f"{cls.__name__}: ACC {acc:.3f} with 30 % missing (chance 0.10)"
     # The samples that miss a view are clustered too, not set aside in a cluster of their
-    # own (measured with these schedules: 0.42 for CMMC to 0.95 for EAMC).
+    # own (measured with these schedules, seed 0: RAV 0.51 and CMMC 0.61 on those samples).
     incomplete = ~observed.all(axis=1)
     acc = clustering_accuracy(y[incomplete], est.labels_[incomplete])
     assert acc >= 0.30, f"{cls.__name__}: ACC {acc:.3f} on the samples missing a view"
