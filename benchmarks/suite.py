@@ -124,7 +124,11 @@ def main(argv=None) -> int:
     parser.add_argument(
         "--compare", nargs="+", metavar="TAG", help="print these tags side by side"
     )
+    parser.add_argument("--stages", metavar="TAG", help="print where each fit's time went")
     args = parser.parse_args(argv)
+    if args.stages:
+        datasets = args.datasets if args.datasets is not DATASETS_DEFAULT else None
+        return stages(args.results, args.stages, datasets)
     if args.compare:
         datasets = args.datasets if args.datasets is not DATASETS_DEFAULT else None
         return compare(args.results, args.compare, datasets)
@@ -273,6 +277,33 @@ def compare(path: Path, tags: list[str], datasets=None) -> int:
         if len(grid):
             means = grid.mean(axis=0)
             print(f"| {_display([m])[0]} ({len(grid)} sets) | " + _bold_best(means, " | ") + " |")
+    return 0
+
+
+def stages(path: Path, tag: str, datasets=None) -> int:
+    """Where each fit's time went: per set and method (the first seed recorded), each
+    stage's epochs, optimiser steps, training seconds and why it stopped, and the fit's
+    seconds (training, plus set-up, labels and restarts)."""
+    rows = [
+        r
+        for r in read_rows(path)
+        if r["tag"] == tag and r.get("stages") and (datasets is None or r["dataset"] in datasets)
+    ]
+    print(f"Tag {tag}: each stage as epochs / optimiser steps / seconds (why it stopped).\n")
+    print("| set | method | stages | fit (s) |")
+    print("|---|---|---|---|")
+    seen = set()
+    for r in rows:
+        if (r["dataset"], r["method"]) in seen:
+            continue
+        seen.add((r["dataset"], r["method"]))
+        parts = [
+            f"{s['stage']} {s['epochs']} / {s['steps']} / {s['seconds']:.0f} s"
+            + (f" ({s['stopped']})" if s.get("stopped") else "")
+            for s in r["stages"]
+        ]
+        name = _display([r["method"]])[0]
+        print(f"| {r['dataset']} | {name} | {'; '.join(parts)} | {r['seconds']:.0f} |")
     return 0
 
 

@@ -39,6 +39,7 @@ __all__ = [
     "load_dataset",
     "method_params",
     "run_one",
+    "stage_summary",
     "read_rows",
     "append_row",
     "peak_memory",
@@ -256,6 +257,22 @@ def kmeans_baseline(n_clusters: int, seed: int):
     return make_pipeline(ViewConcatenator(), KMeans(n_clusters, n_init=10, random_state=seed))
 
 
+def stage_summary(history) -> list[dict]:
+    """Where a fit's time went, stage by stage, from its ``history_``: the stage's name,
+    epochs run, optimiser steps (batches), seconds of training, and why it stopped."""
+    stages: dict = {}
+    for row in history:
+        s = stages.setdefault(
+            row.get("stage"), {"stage": row.get("stage"), "epochs": 0, "steps": 0, "seconds": 0.0}
+        )
+        s["epochs"] += 1
+        s["steps"] += int(row.get("train_batch_count", 0))
+        s["seconds"] += float(row.get("dur", 0.0))
+        if "stopped" in row:
+            s["stopped"] = row["stopped"]
+    return [dict(s, seconds=round(s["seconds"], 2)) for s in stages.values()]
+
+
 def run_one(method: str, views, y, params: dict, seed: int, device="auto", verbose=0) -> dict:
     """Fit one model and return its metrics, time and peak memory (labels only score).
 
@@ -285,6 +302,7 @@ def run_one(method: str, views, y, params: dict, seed: int, device="auto", verbo
             "epochs": int(est.n_iter_),
             "device": str(est.device_),
         }
+        extra["stages"] = stage_summary(est.history_)
         kept = [row["kept_epoch"] for row in est.history_ if "kept_epoch" in row]
         if kept:  # stages that chose their epoch by a label-free monitor
             extra["kept_epochs"] = kept
