@@ -319,7 +319,7 @@ class BaseMultiViewClustering(
             warnings.warn(
                 f"{type(self).__name__}: {'; '.join(unscaled)}. The networks train badly on "
                 "unscaled views: scale each view in a pipeline, e.g. make_pipeline("
-                "ViewTransformer(MinMaxScaler()), model) (divide pixel views by 255).",
+                "ViewScaler('minmax'), model) (divide pixel views by 255).",
                 ScaleWarning,
                 stacklevel=4,
             )
@@ -331,10 +331,9 @@ class BaseMultiViewClustering(
                     f"{'it looks' if len(sparse) == 1 else 'they look'} like bag-of-words. "
                     f"{name}'s encoders lose part of the cluster structure of such views, "
                     "and it clustered every text set of the development suite (BBCSport, "
-                    "Reuters-1200, WebKB) below k-means (benchmarks/studies/README.md, 'What the "
-                    "untrained encoders keep', 'Reconstruction pre-training'). Compare its "
-                    "labels with k-means on row-normalised views (ViewTransformer("
-                    "make_pipeline(MinMaxScaler(), Normalizer()))) before relying on them.",
+                    "Reuters-1200, WebKB) below k-means. Compare its labels with k-means on "
+                    "the views as ViewScaler('auto') prepares them before relying on them, "
+                    "or let skmvc.ConsensusClustering compare for you.",
                     SparseViewWarning,
                     stacklevel=4,
                 )

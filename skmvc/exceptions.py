@@ -38,7 +38,7 @@ class ScaleWarning(UserWarning):
 
     The networks train badly on such views (a view spanning 1e13 dominates every other).
     Scale each view, inside a pipeline so that ``predict`` sees the same scaling:
-    ``make_pipeline(ViewTransformer(MinMaxScaler()), model)``; divide pixel views by 255.
+    ``make_pipeline(ViewScaler("minmax"), model)``; divide pixel views by 255.
 
     Examples
     --------
@@ -57,8 +57,8 @@ class SparseViewWarning(UserWarning):
     took its labels from the fused h_f; with its default ``embedding="views"`` it is above
     k-means on the suite's three text sets, so only ``embedding="fused"`` warns
     (``benchmarks/studies/README.md``, "What the untrained encoders keep", "EAMC: the views side by
-    side"). The fit goes on; compare its labels with k-means on row-normalised views before
-    relying on them.
+    side"). The fit goes on; compare its labels with k-means on the views as
+    ``ViewScaler("auto")`` prepares them before relying on them.
 
     Examples
     --------
