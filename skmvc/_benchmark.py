@@ -140,7 +140,8 @@ def prepared_views(name: str, data_dir: Path, images: bool, rows: str = "none"):
 
     ``rows`` names the preparation: ``"none"`` (min-max per view, the suite's), ``"l2"``
     (min-max, then each row scaled to unit Euclidean norm), or any ``kind`` of
-    :class:`~skmvc.preprocessing.ViewScaler` (``"auto"``, ``"unit"``, ``"tfidf"``, ...).
+    :class:`~skmvc.preprocessing.ViewScaler` (``"auto"``, ``"unit"``, ``"tfidf"``, ...),
+    with ``"-rms"`` appended for its ``row_norm="rms"`` (``"auto-rms"``).
     """
     views, y = load_dataset(name, data_dir, n_samples=MAX_SAMPLES, seed=0)
     views = [np.asarray(v, dtype=np.float32) for v in views]
@@ -150,7 +151,9 @@ def prepared_views(name: str, data_dir: Path, images: bool, rows: str = "none"):
     else:
         views = [
             np.asarray(v.toarray() if issparse(v) else v, dtype=np.float32)
-            for v in ViewScaler(rows).fit_transform(views)
+            for v in ViewScaler(
+                rows.removesuffix("-rms"), row_norm="rms" if rows.endswith("-rms") else "l2"
+            ).fit_transform(views)
         ]
     if images and name in IMAGE_SETS:
         views = [v.reshape(-1, 1, 28, 28) if v.shape[1] == 784 else v for v in views]

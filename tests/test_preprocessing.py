@@ -122,3 +122,26 @@ def test_view_scaler_names_a_bad_kind(views, kind, message):
 
     with pytest.raises(ValueError, match=message):
         ViewScaler(kind).fit(views)
+
+
+def test_view_scaler_rms_rows_have_values_of_order_one():
+    """``row_norm="rms"``: the rows the preparation normalises have unit root mean square
+    (unit length times the square root of the number of features); other kinds are the
+    same as with unit-length rows, and a sparse view stays sparse."""
+    from skmvc.preprocessing import ViewScaler
+
+    views = _kinds_of_views()
+    l2 = ViewScaler().fit_transform(views)
+    rms = ViewScaler(row_norm="rms").fit_transform(views)
+    for v in range(4):  # standard-unit twice, tfidf, unit
+        d = views[v].shape[1]
+        expected = l2[v] * np.sqrt(d)
+        got = rms[v]
+        if sp.issparse(got):
+            got, expected = got.toarray(), sp.csr_matrix(expected).toarray()
+        np.testing.assert_allclose(got, expected, rtol=1e-5)
+        assert np.allclose(np.sqrt((got**2).mean(axis=1)), 1, rtol=1e-4)
+    assert sp.issparse(rms[3])
+    np.testing.assert_array_equal(rms[4], l2[4])  # images: not a row preparation
+    minmax = ViewScaler("minmax", row_norm="rms").fit_transform(views[:2])
+    np.testing.assert_allclose(minmax[0], ViewScaler("minmax").fit_transform(views[:2])[0])
