@@ -243,3 +243,20 @@ def test_defaults_named_inline_match_the_code(page):
 def test_defaults_named_in_words_match_the_code(page, words, owner, name, value):
     assert words in " ".join((ROOT / page).read_text().split())
     assert _estimator(owner).get_params()[name] == value
+
+
+def test_the_benchmarks_page_is_written_from_the_reports(tmp_path):
+    """``benchmarks/report.py`` writes each command's output between its markers and
+    ``--check`` says when a page differs from the commands' output."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("report", ROOT / "benchmarks" / "report.py")
+    report = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(report)
+    page = tmp_path / "page.md"
+    block = "<!-- report: python -c \"print('| a |')\" -->\n{}<!-- /report -->\n"
+    page.write_text("# Page\n\n" + block.format("| stale |\n"))
+    assert report.main(["--check", "--page", str(page)]) == 1
+    assert report.main(["--page", str(page)]) == 0
+    assert page.read_text() == "# Page\n\n" + block.format("| a |\n")
+    assert report.main(["--check", "--page", str(page)]) == 0
