@@ -35,7 +35,8 @@ def test_there_are_examples():
 def test_an_example_runs_copied_into_an_empty_folder(tmp_path):
     """Only skmvc and the example: no helper module beside it, no private import."""
     script = shutil.copy(EXAMPLES_DIR / "plot_quickstart.py", tmp_path)
-    env = {**os.environ, "SKMVC_EXAMPLE_QUICK": "1", "MPLBACKEND": "Agg"}
+    # One torch thread, as in the test processes (two would contend with the other worker).
+    env = {**os.environ, "SKMVC_EXAMPLE_QUICK": "1", "MPLBACKEND": "Agg", "OMP_NUM_THREADS": "1"}
     done = subprocess.run(
         [sys.executable, script], cwd=tmp_path, env=env, capture_output=True, text=True
     )
