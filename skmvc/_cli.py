@@ -122,7 +122,7 @@ def _fit(args) -> int:
     data = _load_file(args.file)
     views = data.views
     if args.scale != "none":
-        views = ViewScaler(args.scale).fit_transform(views)
+        views = ViewScaler(args.scale, row_norm=args.row_norm).fit_transform(views)
     est = make_estimator(
         args.method,
         dict(
@@ -350,6 +350,14 @@ def build_parser() -> argparse.ArgumentParser:
         help="per-view preparation before fitting: minmax (the default, with which the "
         "methods' defaults were measured), auto (ViewScaler's rule by each view's kind) "
         "or none",
+    )
+    fit.add_argument(
+        "--row-norm",
+        choices=["l2", "rms"],
+        default="l2",
+        help="with --scale auto: rows of unit length (l2, the default) or of unit root mean "
+        "square (rms: values of order one, which the networks take better on views of "
+        "thousands of features)",
     )
     fit.add_argument("--seed", type=int, default=0)
     fit.add_argument("-o", "--output", type=Path, help="labels file (.npy, else text)")

@@ -227,3 +227,21 @@ def test_progress_is_on_by_default_on_stderr(tmp_path, capsys):
     err = capsys.readouterr().err
     for stage in ("pretrain", "train"):
         assert re.search(rf"{stage}: 100%.*2/2 \[.*<.*loss=", err), err
+
+
+def test_fit_prepares_views_with_the_row_norm_asked_for(tmp_path, monkeypatch):
+    import skmvc._cli as cli
+    from skmvc.preprocessing import ViewScaler
+
+    made = []
+
+    class Recording(ViewScaler):
+        def fit(self, X, y=None):
+            made.append((self.kind, self.row_norm))
+            return super().fit(X, y)
+
+    monkeypatch.setattr(cli, "ViewScaler", Recording)
+    args = ["--method", "eamc", "--n-clusters", "3", "--epochs", "1", "--device", "cpu", "-q"]
+    assert main(["fit", _blobs_file(tmp_path), *args, "--scale", "auto", "--row-norm", "rms"]) == 0
+    assert main(["fit", _blobs_file(tmp_path), *args]) == 0
+    assert made == [("auto", "rms"), ("minmax", "l2")]
