@@ -255,7 +255,10 @@ def compare(path: Path, tags: list[str], datasets=None) -> int:
             cells.setdefault((r["dataset"], r["method"], r["tag"]), []).append(r)
     sets = list(dict.fromkeys(k[0] for k in cells))
     methods = [m for m in ORDER if any(k[1] == m for k in cells)]
-    print(f"Each cell: {' / '.join(tags)}, mean over seeds; the best in bold.")
+    if len(tags) == 1:
+        print(f"Tag {tags[0]}, mean over seeds.")
+    else:
+        print(f"Each cell: {' / '.join(tags)}, mean over seeds; the best in bold.")
     for key, name in (("accuracy", "ACC"), ("nmi", "NMI")):
         print(f"\n{name}:\n")
         print("| set | " + " | ".join(_display(methods)) + " |")
@@ -264,8 +267,10 @@ def compare(path: Path, tags: list[str], datasets=None) -> int:
             line = [d]
             for m in methods:
                 means = [_mean(cells.get((d, m, t), []), key) for t in tags]
-                line.append(_bold_best(means))
+                line.append(_bold_best(means) if len(tags) > 1 else _fmt(means[0]))
             print("| " + " | ".join(line) + " |")
+    if len(tags) == 1:
+        return 0
     print("\nMean ACC over the sets where every preparation has a cell:\n")
     print("| method | " + " | ".join(tags) + " |")
     print("|---" * (len(tags) + 1) + "|")
@@ -310,6 +315,10 @@ def stages(path: Path, tag: str, datasets=None) -> int:
 def _mean(runs, key) -> float:
     values = np.array([r.get(key, np.nan) for r in runs], dtype=float)
     return float(np.nanmean(values)) if np.isfinite(values).any() else np.nan
+
+
+def _fmt(value) -> str:
+    return f"{value:.3f}" if np.isfinite(value) else ""
 
 
 def _bold_best(values, sep=" / ") -> str:
