@@ -142,18 +142,6 @@ def report(path: Path) -> int:
         cells += [f"{r['predict_seconds']:.1f}", f"{r['peak_rss_mb']:.0f}"]
         cells += [f"{r['peak_above_data_mb']:.0f}"]
         print("| " + " | ".join(cells) + " |")
-    print("\nTime per epoch per sample, relative to the smallest n (1.00 = linear):")
-    for method in METHODS:
-        mine = sorted(
-            (r for r in rows if r["method"] == method and r["device"] == "cpu"),
-            key=lambda r: r["n"],
-        )
-        if len(mine) > 1:
-            per = [sum(r["stages"].values()) / r["n"] for r in mine]
-            print(
-                f"- {method}: "
-                + ", ".join(f"n={r['n']:,}: {p / per[0]:.2f}" for r, p in zip(mine, per))
-            )
     import matplotlib
 
     matplotlib.use("Agg")

@@ -191,13 +191,13 @@ def _per_method_table(rows, key) -> dict:
 def report(path: Path, profile: str) -> int:
     rows = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
     rows = [r for r in rows if r.get("profile", "quick") == profile]
-    print(f"## Candidates fitted with the {profile!r} schedules\n")
+    print(f"Candidates fitted with the {profile!r} schedules.\n")
     settings = [r for r in rows if r.get("level") == "settings"]
     rows = [r for r in rows if r.get("level") != "settings"]
-    print("### Among restarts of one method: regret (best − selected ACC), mean over methods\n")
+    print("**Among restarts of one method**: regret (best − selected ACC), mean over methods\n")
     all_regrets = _per_method_table(rows, "restarts")
     crits = CRITERIA[1:]
-    print("\n### Among the five methods and k-means: selected ACC (regret)\n")
+    print("\n**Among the five methods and k-means**: selected ACC (regret)\n")
     print("| set | best | k-means | " + " | ".join(crits) + " |")
     print("|---|---|---|" + "---|" * len(crits))
     regrets = {c: [] for c in crits}
@@ -214,7 +214,7 @@ def report(path: Path, profile: str) -> int:
         + " |"
     )
     if settings:
-        print("\n### Among settings (learning rate x 1/3, 1, 3; seed 0): regret\n")
+        print("\n**Among settings** (learning rate x 1/3, 1, 3; seed 0): regret\n")
         pooled = _per_method_table(settings, "settings")
     levels = {
         "restarts": {c: np.mean(all_regrets[c]) for c in CRITERIA},
