@@ -116,7 +116,7 @@ def test_benchmark_quick_on_synthetic_data(tmp_path, capsys):
     # Where the time went, stage by stage: EAMC pre-trains, then trains, one epoch each.
     stages = results[1]["runs"][0]["stages"]
     assert [s["stage"] for s in stages] == ["pretrain", "train"]
-    assert all(s["epochs"] == 1 and s["steps"] >= 1 and s["seconds"] > 0 for s in stages)
+    assert all(s["epochs"] == 1 and s["steps"] >= 1 and s["seconds"] >= 0 for s in stages)
     assert all(s["stopped"] == "max_epochs" for s in stages)
 
 
