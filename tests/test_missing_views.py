@@ -313,6 +313,7 @@ def test_a_missing_row_is_never_read(cls, extra, two_views):
     np.testing.assert_allclose(a.transform(nan_views), b.transform(MultiView(huge, observed)))
 
 
+@pytest.mark.learning
 @pytest.mark.parametrize("cls", list(QUICK))
 def test_learns_with_30_percent_of_samples_missing_a_view(cls):
     views, y = _handwritten(per_class=50)
