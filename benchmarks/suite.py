@@ -49,7 +49,6 @@ from skmvc._cli import parse_sets
 
 HERE = Path(__file__).resolve().parent
 DEFAULT_RESULTS = HERE / "results_suite.jsonl"
-DATASETS_DEFAULT = DATASETS
 ORDER = [BASELINE, "conan", "crrc", "cmmc", "rav", "eamc"]
 
 
@@ -93,7 +92,7 @@ def main(argv=None) -> int:
     parser.add_argument(
         "--data-dir", type=Path, default=HERE.parent.parent / "shared" / "datasets"
     )
-    parser.add_argument("--datasets", nargs="+", default=DATASETS_DEFAULT)
+    parser.add_argument("--datasets", nargs="+", help="default: every development set")
     parser.add_argument("--methods", nargs="+", default=ORDER, choices=ORDER)
     parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
     parser.add_argument("--results", type=Path, default=DEFAULT_RESULTS)
@@ -127,20 +126,18 @@ def main(argv=None) -> int:
     parser.add_argument("--stages", metavar="TAG", help="print where each fit's time went")
     args = parser.parse_args(argv)
     if args.stages:
-        datasets = args.datasets if args.datasets is not DATASETS_DEFAULT else None
-        return stages(args.results, args.stages, datasets)
+        return stages(args.results, args.stages, args.datasets)
     if args.compare:
-        datasets = args.datasets if args.datasets is not DATASETS_DEFAULT else None
-        return compare(args.results, args.compare, datasets)
+        return compare(args.results, args.compare, args.datasets)
     if args.report:
-        return report(args.results, args.datasets, args.methods, args.tag)
+        return report(args.results, args.datasets or DATASETS, args.methods, args.tag)
     if args.threads:
         torch.set_num_threads(args.threads)
     sets = parse_sets(args.set)
     done = done_cells(args.results)
     machine = machine_description()
     commit = code_version()
-    for name in args.datasets:
+    for name in args.datasets or DATASETS:
         loaded = {}
         for seed in args.seeds:
             for method in [m for m in ORDER if m in args.methods]:
