@@ -8,9 +8,12 @@ Each candidate of :func:`skmvc.ensemble.default_candidates` (``profile="fast"``)
 on the set's stored views (pixels divided by 255, nothing else: the candidates prepare their
 views themselves) and its labels are kept in ``benchmarks/results_consensus.jsonl``, one row
 per (set, seed, candidate), beside k-means on min-max views (``kmeans-minmax``, a baseline,
-not a candidate). The report combines the stored labels as ``ConsensusClustering`` does
-(the consensus, and the selection by each criterion), so a combination rule is measured
-without refitting; labels only score. Sets of more than 10 000 samples use a random 10 000.
+not a candidate). ``--deep-prepare auto-rms`` fits the skmvc methods on views prepared by
+``ViewScaler("auto", row_norm="rms")`` instead of the library's choice (each row records its
+``prepare``; the report takes one preparation's rows). The report combines the stored
+labels as ``ConsensusClustering`` does (the consensus, and the selection by each
+criterion), so a combination rule is measured without refitting; labels only score. Sets
+of more than 10 000 samples use a random 10 000.
 """
 
 from __future__ import annotations
@@ -31,14 +34,40 @@ from skmvc.ensemble import (
     silhouette_rank_scores,
 )
 from skmvc.metrics import agreement_scores, clustering_report
+from skmvc.preprocessing import ViewScaler
 
 HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "results_consensus.jsonl"
 BASELINE = "kmeans-minmax"
 
 
-def run(datasets, seeds, data_dir):
-    done = {(r["dataset"], r["seed"], r["candidate"]) for r in read_rows(RESULTS)}
+def _prepare_label(estimator):
+    """A deep candidate's preparation as a name ("minmax", "auto-rms"); None for k-means."""
+    steps = getattr(estimator, "named_steps", {})
+    if "prepare" not in steps:
+        return None
+    scaler = steps["prepare"]
+    return scaler.kind + ("-rms" if scaler.row_norm == "rms" else "")
+
+
+def _scaler(label):
+    rms = label.endswith("-rms")
+    return ViewScaler(label.removesuffix("-rms"), row_norm="rms" if rms else "l2")
+
+
+def library_prepare():
+    """The preparation :func:`default_candidates` gives the skmvc methods."""
+    return next(filter(None, map(_prepare_label, default_candidates(2, 2).values())))
+
+
+def _row_prepare(row):
+    if row["candidate"] in ("kmeans", "kmeans-unit", BASELINE):
+        return None
+    return row.get("prepare", "minmax")  # rows written before the field: min-max
+
+
+def run(datasets, seeds, data_dir, deep_prepare=None):
+    done = {(r["dataset"], r["seed"], r["candidate"], _row_prepare(r)) for r in read_rows(RESULTS)}
     for name in datasets:
         views, y = load_dataset(name, data_dir, n_samples=MAX_SAMPLES, seed=0)
         k = len(np.unique(y))
@@ -46,7 +75,11 @@ def run(datasets, seeds, data_dir):
             candidates = default_candidates(k, len(views), random_state=seed, device="cpu")
             candidates[BASELINE] = _kmeans("minmax", k, seed)
             for cand, est in candidates.items():
-                if (name, seed, cand) in done:
+                prepare = _prepare_label(est)
+                if prepare is not None and deep_prepare is not None:
+                    est.set_params(prepare=_scaler(deep_prepare))
+                    prepare = deep_prepare
+                if (name, seed, cand, prepare) in done:
                     continue
                 start = time.perf_counter()
                 _, _, labels, _, error = _fit_candidate(cand, clone(est), views)
@@ -54,6 +87,8 @@ def run(datasets, seeds, data_dir):
                     dataset=name, seed=seed, candidate=cand, n_samples=len(y), error=error,
                     seconds=round(time.perf_counter() - start, 2), commit=code_version(),
                 )  # fmt: skip
+                if prepare is not None:
+                    row["prepare"] = prepare
                 if labels is not None:
                     row.update(clustering_report(y, labels), labels=labels.tolist())
                 append_row(RESULTS, row)
@@ -75,19 +110,26 @@ def _combined(rows, views, n_clusters, seed):
     return answers
 
 
-def report(data_dir):
+def report(data_dir, deep_prepare=None):
     """One row per set: both k-means baselines, the best single candidate (picked with
     labels, a reference only), the consensus and the selection, ACC / NMI / ARI means over
     the seeds measured, and the regret of each label-free answer against the best
-    candidate."""
+    candidate. The skmvc methods' rows are those of one preparation (``deep_prepare``,
+    by default the library's); a (set, seed) without them all is left out."""
+    deep_prepare = deep_prepare or library_prepare()
     by_cell = {}
     for r in read_rows(RESULTS):
+        if _row_prepare(r) not in (None, deep_prepare):
+            continue
         by_cell.setdefault((r["dataset"], r["seed"]), []).append(r)
     table = {}
     for (name, seed), cell in sorted(by_cell.items()):
         if not any(r["candidate"] == BASELINE for r in cell):
             continue  # the seed is still running
         views, y = load_dataset(name, data_dir, n_samples=MAX_SAMPLES, seed=0)
+        deep = [_prepare_label(e) for e in default_candidates(2, len(views)).values()]
+        if sum(_row_prepare(r) is not None for r in cell) < sum(d is not None for d in deep):
+            continue  # this preparation's candidates are still running
         scores = {r["candidate"]: r for r in cell if r.get("labels") is not None}
         for way, (labels, chosen) in _combined(cell, views, len(np.unique(y)), seed).items():
             scores[way] = {**clustering_report(y, labels), "chosen": chosen}
@@ -133,12 +175,17 @@ def main():
     parser.add_argument("--datasets", nargs="+", default=["MSRC-v1", "3Sources"])
     parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
     parser.add_argument("--data-dir", default=str(HERE.parents[1] / "shared" / "datasets"))
+    parser.add_argument(
+        "--deep-prepare",
+        choices=["minmax", "auto", "auto-rms"],
+        help="the skmvc methods' preparation (default: the library's)",
+    )
     parser.add_argument("--report", action="store_true")
     args = parser.parse_args()
     if args.report:
-        report(args.data_dir)
+        report(args.data_dir, args.deep_prepare)
     else:
-        run(args.datasets, args.seeds, args.data_dir)
+        run(args.datasets, args.seeds, args.data_dir, args.deep_prepare)
 
 
 if __name__ == "__main__":
