@@ -11,12 +11,11 @@ import os
 
 import matplotlib.pyplot as plt
 from sklearn.decomposition import PCA
-from sklearn.preprocessing import MinMaxScaler
 
 from skmvc import CONANClustering
 from skmvc.datasets import load_handwritten
 from skmvc.metrics import clustering_accuracy
-from skmvc.preprocessing import ViewTransformer
+from skmvc.preprocessing import ViewScaler
 
 # SKMVC_EXAMPLE_QUICK=1 (the docs' quick build, the tests) shrinks every schedule.
 QUICK = os.environ.get("SKMVC_EXAMPLE_QUICK") == "1"
@@ -27,7 +26,7 @@ def epochs(n):
 
 
 views, y = load_handwritten(return_X_y=True)
-views = ViewTransformer(MinMaxScaler()).fit_transform(views)
+views = ViewScaler("auto", row_norm="rms").fit_transform(views)  # each view by its kind
 model = CONANClustering(10, max_epochs=epochs(15), random_state=0, device="cpu").fit(views)
 embedding = PCA(2, random_state=0).fit_transform(model.transform(views))
 print(f"accuracy {clustering_accuracy(y, model.labels_):.3f}")

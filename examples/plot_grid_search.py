@@ -27,12 +27,11 @@ import os
 import matplotlib.pyplot as plt
 import pandas as pd
 from sklearn.model_selection import GridSearchCV
-from sklearn.preprocessing import MinMaxScaler
 
 from skmvc import CONANClustering, MultiView
 from skmvc.datasets import load_handwritten
 from skmvc.metrics import SCORERS
-from skmvc.preprocessing import ViewTransformer
+from skmvc.preprocessing import ViewScaler
 
 # SKMVC_EXAMPLE_QUICK=1 (the docs' quick build, the tests) shrinks every schedule.
 QUICK = os.environ.get("SKMVC_EXAMPLE_QUICK") == "1"
@@ -43,7 +42,7 @@ def epochs(n):
 
 
 views, y = load_handwritten(return_X_y=True)
-views = ViewTransformer(MinMaxScaler()).fit_transform(views)
+views = ViewScaler("auto", row_norm="rms").fit_transform(views)  # each view by its kind
 if QUICK:
     views, y = [v[::10] for v in views], y[::10]
 X = MultiView(views)

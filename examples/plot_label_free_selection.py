@@ -27,13 +27,12 @@ import os
 import matplotlib.pyplot as plt
 from sklearn.cluster import KMeans
 from sklearn.pipeline import make_pipeline
-from sklearn.preprocessing import MinMaxScaler
 
 from skmvc import CONANClustering, CRRCClustering, EAMCClustering
 from skmvc.datasets import load_handwritten
 from skmvc.metrics import clustering_accuracy, input_silhouette_score
 from skmvc.model_selection import rank_clusterings
-from skmvc.preprocessing import ViewConcatenator, ViewTransformer
+from skmvc.preprocessing import ViewConcatenator, ViewScaler
 
 # SKMVC_EXAMPLE_QUICK=1 (the docs' quick build, the tests) shrinks every schedule.
 QUICK = os.environ.get("SKMVC_EXAMPLE_QUICK") == "1"
@@ -44,7 +43,7 @@ def epochs(n):
 
 
 views, y = load_handwritten(return_X_y=True)
-views = ViewTransformer(MinMaxScaler()).fit_transform(views)
+views = ViewScaler("auto", row_norm="rms").fit_transform(views)  # each view by its kind
 if QUICK:
     views, y = [v[::10] for v in views], y[::10]
 

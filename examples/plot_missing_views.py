@@ -24,12 +24,11 @@ import numpy as np
 from sklearn.cluster import KMeans
 from sklearn.impute import SimpleImputer
 from sklearn.pipeline import make_pipeline
-from sklearn.preprocessing import MinMaxScaler
 
 from skmvc import EAMCClustering
 from skmvc.datasets import load_handwritten, make_missing_views
 from skmvc.metrics import clustering_accuracy
-from skmvc.preprocessing import ViewConcatenator, ViewTransformer
+from skmvc.preprocessing import ViewConcatenator, ViewScaler
 
 # SKMVC_EXAMPLE_QUICK=1 (the docs' quick build, the tests) shrinks every schedule.
 QUICK = os.environ.get("SKMVC_EXAMPLE_QUICK") == "1"
@@ -49,7 +48,7 @@ for rate in rates:
     incomplete, observed = make_missing_views(views, rate, random_state=0)
     complete = observed.all(axis=1)
     # The scaler is fitted on the rows each view has; missing rows stay NaN.
-    scaled = ViewTransformer(MinMaxScaler()).fit_transform(incomplete)
+    scaled = ViewScaler("auto", row_norm="rms").fit_transform(incomplete)
     model = EAMCClustering(
         10, pretrain_epochs=epochs(100), max_epochs=epochs(100), random_state=0, device="cpu"
     )

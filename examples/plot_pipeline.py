@@ -3,8 +3,10 @@ Per-view preprocessing in a pipeline
 ====================================
 
 Views often live on very different scales (Handwritten's range from 1 to about 18 000).
-``ViewTransformer`` applies a scikit-learn transformer to each view separately, here inside
-a ``Pipeline`` with CRRC; the same model without scaling does much worse.
+``ViewTransformer`` applies a scikit-learn transformer to each view separately, and
+``ViewScaler`` prepares each view by its kind (these are dense features: standardised, then
+rows of unit root mean square), here inside a ``Pipeline`` with CRRC; the same model without
+scaling does much worse.
 """
 
 # %%
@@ -17,7 +19,7 @@ from sklearn.preprocessing import MinMaxScaler, StandardScaler
 from skmvc import CRRCClustering
 from skmvc.datasets import load_handwritten
 from skmvc.metrics import clustering_accuracy
-from skmvc.preprocessing import ViewTransformer
+from skmvc.preprocessing import ViewScaler, ViewTransformer
 
 # SKMVC_EXAMPLE_QUICK=1 (the docs' quick build, the tests) shrinks every schedule.
 QUICK = os.environ.get("SKMVC_EXAMPLE_QUICK") == "1"
@@ -51,6 +53,7 @@ pipelines = {
     "no scaling": crrc(),
     "min-max per view": make_pipeline(ViewTransformer(MinMaxScaler()), crrc()),
     "standardised per view": make_pipeline(ViewTransformer(StandardScaler()), crrc()),
+    "ViewScaler, rms rows": make_pipeline(ViewScaler("auto", row_norm="rms"), crrc()),
 }
 accuracy = {}
 for name, model in pipelines.items():

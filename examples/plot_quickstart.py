@@ -3,7 +3,8 @@ Quick start: cluster the bundled Handwritten digits
 ===================================================
 
 Six views of 2000 handwritten digits (Fourier coefficients, profile correlations, pixel
-averages, ...), min-max scaled per view, clustered by CONAN. The labels are compared with
+averages, ...), each prepared by its kind (:class:`~skmvc.preprocessing.ViewScaler`),
+clustered by CONAN. The labels are compared with
 the classes, which are used for evaluation only.
 """
 
@@ -13,12 +14,11 @@ import os
 import matplotlib.pyplot as plt
 from sklearn.metrics import confusion_matrix
 from sklearn.pipeline import make_pipeline
-from sklearn.preprocessing import MinMaxScaler
 
 from skmvc import CONANClustering
 from skmvc.datasets import load_handwritten
 from skmvc.metrics import clustering_report
-from skmvc.preprocessing import ViewTransformer
+from skmvc.preprocessing import ViewScaler
 
 # SKMVC_EXAMPLE_QUICK=1 (the docs' quick build, the tests) shrinks every schedule.
 QUICK = os.environ.get("SKMVC_EXAMPLE_QUICK") == "1"
@@ -30,7 +30,7 @@ def epochs(n):
 
 views, y = load_handwritten(return_X_y=True)
 model = make_pipeline(
-    ViewTransformer(MinMaxScaler()),
+    ViewScaler("auto", row_norm="rms"),
     CONANClustering(n_clusters=10, max_epochs=epochs(20), random_state=0, device="cpu"),
 )
 labels = model.fit_predict(views)

@@ -12,12 +12,11 @@ import os
 
 import matplotlib.pyplot as plt
 import numpy as np
-from sklearn.preprocessing import MinMaxScaler
 
 from skmvc import CMMCClustering
 from skmvc.datasets import load_handwritten
 from skmvc.metrics import clustering_accuracy
-from skmvc.preprocessing import ViewTransformer
+from skmvc.preprocessing import ViewScaler
 
 # SKMVC_EXAMPLE_QUICK=1 (the docs' quick build, the tests) shrinks every schedule.
 QUICK = os.environ.get("SKMVC_EXAMPLE_QUICK") == "1"
@@ -28,7 +27,7 @@ def epochs(n):
 
 
 views, y = load_handwritten(return_X_y=True)
-views = ViewTransformer(MinMaxScaler()).fit_transform(views)[:3]  # three of the six views
+views = ViewScaler("auto", row_norm="rms").fit_transform(views)[:3]  # three of the six views
 model = CMMCClustering(
     10,
     pretrain_epochs=epochs(10),

@@ -346,18 +346,18 @@ def build_parser() -> argparse.ArgumentParser:
     fit.add_argument(
         "--scale",
         choices=["none", "minmax", "auto"],
-        default="minmax",
-        help="per-view preparation before fitting: minmax (the default, with which the "
-        "methods' defaults were measured), auto (ViewScaler's rule by each view's kind) "
+        default="auto",
+        help="per-view preparation before fitting: auto (the default: ViewScaler's rule by "
+        "each view's kind), minmax (the preparation the methods' published figures used) "
         "or none",
     )
     fit.add_argument(
         "--row-norm",
         choices=["l2", "rms"],
-        default="l2",
-        help="with --scale auto: rows of unit length (l2, the default) or of unit root mean "
-        "square (rms: values of order one, which the networks take better on views of "
-        "thousands of features)",
+        default="rms",
+        help="with --scale auto: rows of unit root mean square (rms, the default: values of "
+        "order one, which the networks take better than unit-length rows of thousands of "
+        "features) or of unit length (l2)",
     )
     fit.add_argument("--seed", type=int, default=0)
     fit.add_argument("-o", "--output", type=Path, help="labels file (.npy, else text)")

@@ -318,8 +318,8 @@ class BaseMultiViewClustering(
         if unscaled:
             warnings.warn(
                 f"{type(self).__name__}: {'; '.join(unscaled)}. The networks train badly on "
-                "unscaled views: scale each view in a pipeline, e.g. make_pipeline("
-                "ViewScaler('minmax'), model) (divide pixel views by 255).",
+                "unscaled views: prepare each view in a pipeline, e.g. make_pipeline("
+                "ViewScaler('auto', row_norm='rms'), model) (each view by its kind).",
                 ScaleWarning,
                 stacklevel=4,
             )

@@ -37,8 +37,9 @@ class ScaleWarning(UserWarning):
     """A view looks unscaled: values far from unit scale, or raw counts.
 
     The networks train badly on such views (a view spanning 1e13 dominates every other).
-    Scale each view, inside a pipeline so that ``predict`` sees the same scaling:
-    ``make_pipeline(ViewScaler("minmax"), model)``; divide pixel views by 255.
+    Prepare each view, inside a pipeline so that ``predict`` sees the same preparation:
+    ``make_pipeline(ViewScaler("auto", row_norm="rms"), model)`` prepares each view by its
+    kind (``ViewScaler("minmax")`` as in the papers).
 
     Examples
     --------

@@ -242,6 +242,7 @@ def test_fit_prepares_views_with_the_row_norm_asked_for(tmp_path, monkeypatch):
 
     monkeypatch.setattr(cli, "ViewScaler", Recording)
     args = ["--method", "eamc", "--n-clusters", "3", "--epochs", "1", "--device", "cpu", "-q"]
-    assert main(["fit", _blobs_file(tmp_path), *args, "--scale", "auto", "--row-norm", "rms"]) == 0
+    assert main(["fit", _blobs_file(tmp_path), *args, "--scale", "auto", "--row-norm", "l2"]) == 0
     assert main(["fit", _blobs_file(tmp_path), *args]) == 0
-    assert made == [("auto", "rms"), ("minmax", "l2")]
+    assert main(["fit", _blobs_file(tmp_path), *args, "--scale", "minmax"]) == 0
+    assert made == [("auto", "l2"), ("auto", "rms"), ("minmax", "rms")]
