@@ -32,7 +32,7 @@ CASES = {
     # 10 epochs, three restarts kept by agreement (the default schedule, until the loss
     # plateaus, scores 0.928 ± 0.027 over seeds 0-2 in the development suite).
     "CONAN": (CONANClustering, dict(max_epochs=10), 0.05, "0.908 ± 0.037 with 10 epochs"),
-    # The README's quick start.
+    # 10 + 10 epochs on min-max views.
     "CRRC": (CRRCClustering, dict(pretrain_epochs=10, max_epochs=10), 0.05, "0.900 ± 0.040"),
     # 10 pre-training epochs (of 100) and 5 adversarial ones: k-means on the views'
     # representations (seed 0: 0.970; the DDC head 0.386 ± 0.034 over seeds 0-2).
