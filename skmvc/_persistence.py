@@ -18,7 +18,7 @@ from skorch.history import History
 from ._data import resolve_device
 from .exceptions import ModelFileError
 
-__all__ = ["ModelFileMixin", "MODEL_CLASSES"]
+__all__ = ["ModelFileMixin", "MODEL_CLASSES", "read_model_file", "write_model_file"]
 
 #: Estimator class name -> class, for :meth:`ModelFileMixin.load` (every public subclass
 #: of the base registers itself).
@@ -134,18 +134,7 @@ class ModelFileMixin:
             "values": values,
             "history": [_plain_row(row) for row in self.history_],
         }
-        buffer = io.BytesIO()
-        torch.save(content, buffer)
-        raw = buffer.getvalue()
-        torch.save(
-            {
-                "format": _FORMAT,
-                "format_version": _FORMAT_VERSION,
-                "sha256": hashlib.sha256(raw).hexdigest(),
-                "content": torch.frombuffer(bytearray(raw), dtype=torch.uint8),
-            },
-            path,
-        )
+        write_model_file(content, path)
 
     @classmethod
     def _fitted_attribute_names(cls) -> frozenset:
@@ -179,32 +168,7 @@ class ModelFileMixin:
         TypeError
             When ``cls`` is a method class and the file holds another method.
         """
-        where = path if isinstance(path, (str, os.PathLike)) else "the given file object"
-
-        def bad(what):
-            return ModelFileError(f"{str(where)!r} is not a valid skmvc model file: {what}.")
-
-        payload = _torch_load(path, bad)
-        if not isinstance(payload, dict) or payload.get("format") != _FORMAT:
-            raise bad("it was not written by skmvc's save()")
-        version = payload.get("format_version")
-        if not isinstance(version, int):
-            raise bad("it has no format version")
-        if version > _FORMAT_VERSION:
-            raise ModelFileError(
-                f"{str(where)!r} uses skmvc model format version {version}; this skmvc reads "
-                f"up to version {_FORMAT_VERSION}. Upgrade skmvc."
-            )
-        raw = payload.get("content")
-        if not isinstance(raw, torch.Tensor) or raw.dtype != torch.uint8:
-            raise bad("its content is missing")
-        raw = raw.numpy().tobytes()
-        if hashlib.sha256(raw).hexdigest() != payload.get("sha256"):
-            raise bad("its checksum does not match its content (the file is damaged)")
-        content = _torch_load(io.BytesIO(raw), bad)
-        if not isinstance(content, dict):
-            raise bad("its content is not a model")
-
+        content, where, bad = read_model_file(path)
         name = content.get("estimator")
         klass = MODEL_CLASSES.get(name) if isinstance(name, str) else None
         if klass is None:
@@ -244,6 +208,56 @@ class ModelFileMixin:
         est.module_ = module.to(est.device_).eval()
         est.history_ = history
         return est
+
+
+def write_model_file(content: dict, path) -> None:
+    """Write ``content`` (plain values and tensors) as a model file: a ``torch.save`` of
+    its bytes with the format's name and version and a SHA-256 checksum."""
+    buffer = io.BytesIO()
+    torch.save(content, buffer)
+    raw = buffer.getvalue()
+    torch.save(
+        {
+            "format": _FORMAT,
+            "format_version": _FORMAT_VERSION,
+            "sha256": hashlib.sha256(raw).hexdigest(),
+            "content": torch.frombuffer(bytearray(raw), dtype=torch.uint8),
+        },
+        path,
+    )
+
+
+def read_model_file(path):
+    """The content of a model file (``torch.load(weights_only=True)``: no code runs), the
+    name of the file for messages, and ``bad(what)``, the error to raise for a file that
+    does not hold what its reader expects. A damaged, foreign or newer file raises
+    :class:`~skmvc.exceptions.ModelFileError`."""
+    where = path if isinstance(path, (str, os.PathLike)) else "the given file object"
+
+    def bad(what):
+        return ModelFileError(f"{str(where)!r} is not a valid skmvc model file: {what}.")
+
+    payload = _torch_load(path, bad)
+    if not isinstance(payload, dict) or payload.get("format") != _FORMAT:
+        raise bad("it was not written by skmvc's save()")
+    version = payload.get("format_version")
+    if not isinstance(version, int):
+        raise bad("it has no format version")
+    if version > _FORMAT_VERSION:
+        raise ModelFileError(
+            f"{str(where)!r} uses skmvc model format version {version}; this skmvc reads "
+            f"up to version {_FORMAT_VERSION}. Upgrade skmvc."
+        )
+    raw = payload.get("content")
+    if not isinstance(raw, torch.Tensor) or raw.dtype != torch.uint8:
+        raise bad("its content is missing")
+    raw = raw.numpy().tobytes()
+    if hashlib.sha256(raw).hexdigest() != payload.get("sha256"):
+        raise bad("its checksum does not match its content (the file is damaged)")
+    content = _torch_load(io.BytesIO(raw), bad)
+    if not isinstance(content, dict):
+        raise bad("its content is not a model")
+    return content, where, bad
 
 
 def _torch_load(path, bad):

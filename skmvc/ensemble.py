@@ -17,7 +17,9 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
+from ._estimator_tree import decode, encode
 from ._labels import COLLAPSE_SHARE
+from ._persistence import read_model_file, write_model_file
 from .base import registered_methods
 from .exceptions import CandidateFailedWarning
 from .metrics import agreement_scores, silhouette_or_worst
@@ -442,6 +444,59 @@ class ConsensusClustering(ClusterMixin, TransformerMixin, BaseEstimator):
             labels = np.asarray(est.predict(X), dtype=np.int64)
             partitions.append(np.minimum(labels, k - 1))  # a cluster new at predict time
         return _memberships(partitions, self._n_clusters_each)
+
+    def save(self, path) -> None:
+        """Save the fitted model without pickle: its parameters, its fitted candidates and
+        what it chose.
+
+        The file is read back by :meth:`load` with ``torch.load(weights_only=True)``, so
+        loading a shared model cannot run code, and it carries a SHA-256 checksum of its
+        content, so a damaged file is refused. The candidates must be skmvc methods or
+        pipelines of the scikit-learn and skmvc estimators the default candidates use
+        (:data:`skmvc._estimator_tree.ESTIMATOR_CLASSES`); a model with any other
+        candidate raises ``TypeError``: save it with pickle or joblib instead.
+
+        Parameters
+        ----------
+        path : str or path-like or file-like
+        """
+        check_is_fitted(self)
+        state = encode(vars(self), "ConsensusClustering")
+        write_model_file({"estimator": type(self).__name__, "state": state}, path)
+
+    @classmethod
+    def load(cls, path):
+        """Load a model written by :meth:`save` (no pickle: ``weights_only=True``).
+
+        Parameters
+        ----------
+        path : str or path-like or file-like
+
+        Returns
+        -------
+        model : ConsensusClustering
+            Fitted; its method candidates' networks on the CPU.
+
+        Raises
+        ------
+        skmvc.exceptions.ModelFileError
+            When the file is damaged, foreign, of a newer format version, or holds
+            anything but a ConsensusClustering and the estimators it may hold.
+        """
+        content, where, bad = read_model_file(path)
+        if content.get("estimator") != cls.__name__:
+            raise bad(f"it holds a {content.get('estimator')!r}, not a {cls.__name__}")
+        state = decode(content.get("state"), bad)
+        if not isinstance(state, dict) or not set(cls._get_param_names()) <= set(state):
+            raise bad(f"its content is not a {cls.__name__}")
+        model = cls.__new__(cls)
+        model.__dict__.update(state)
+        try:
+            model._validate_params()
+            check_is_fitted(model)
+        except (ValueError, TypeError) as exc:
+            raise bad(f"its content does not fit {cls.__name__} ({exc})") from exc
+        return model
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -20,7 +20,7 @@ from skmvc.datasets import make_multiview_blobs
 from skmvc.ensemble import default_candidates
 from skmvc.exceptions import CandidateFailedWarning
 from skmvc.metrics import get_scorer
-from skmvc.preprocessing import ViewConcatenator, ViewScaler
+from skmvc.preprocessing import ViewConcatenator, ViewScaler, ViewTransformer
 
 
 def _kmeans(seed, n_init=1):
@@ -180,6 +180,73 @@ def test_searches_pickling_and_missing_views(blobs):
     missing.set_params(candidates={"kmeans": missing.candidates["kmeans"]})
     labels = missing.fit(MultiView(views, observed=observed)).labels_
     assert adjusted_rand_score(y, labels) > 0.8
+
+
+@pytest.mark.parametrize("combine", ["select", "consensus"])
+def test_save_and_load_without_pickle(blobs, tmp_path, combine):
+    """The model file holds the fitted candidates (pipelines of scalers and k-means, and a
+    method's network): the loaded model predicts and transforms as the saved one."""
+    views, _ = blobs
+    candidates = _fast_candidates()
+    del candidates["CONAN"]
+    model = ConsensusClustering(3, candidates=candidates, combine=combine, random_state=0)
+    model.fit(views)
+    model.save(tmp_path / "model.skmvc")
+    loaded = ConsensusClustering.load(tmp_path / "model.skmvc")
+    assert loaded.get_params().keys() == model.get_params().keys()
+    assert loaded.chosen_ == model.chosen_ and set(loaded.candidates_) == set(model.candidates_)
+    np.testing.assert_array_equal(loaded.labels_, model.labels_)
+    np.testing.assert_array_equal(loaded.predict(views), model.predict(views))
+    np.testing.assert_allclose(loaded.transform(views), model.transform(views), rtol=1e-6)
+    np.testing.assert_array_equal(loaded.ranking_["name"], model.ranking_["name"])
+    crrc = loaded.candidates_["CRRC"]
+    np.testing.assert_array_equal(crrc.predict(views), model.candidates_["CRRC"].predict(views))
+    assert crrc[-1].module_ is not model.candidates_["CRRC"][-1].module_  # read, not shared
+
+
+def test_save_refuses_what_it_cannot_write_and_load_what_it_did_not(blobs, tmp_path):
+    from sklearn.preprocessing import FunctionTransformer
+
+    from skmvc.exceptions import ModelFileError
+
+    views, _ = blobs
+    custom = make_pipeline(
+        ViewTransformer(FunctionTransformer(np.abs)), ViewConcatenator(), KMeans(3)
+    )
+    model = ConsensusClustering(
+        3, candidates={"km": _kmeans(0), "abs": custom}, random_state=0
+    ).fit(views)
+    before = dict(vars(model))
+    with pytest.raises(TypeError, match="cannot be saved without pickle; use pickle or joblib"):
+        model.save(tmp_path / "custom.skmvc")
+    assert vars(model).keys() == before.keys()  # the model is as it was
+    method = small_crrc().fit(views)
+    method.save(tmp_path / "crrc.skmvc")
+    with pytest.raises(ModelFileError, match="holds a 'CRRCClustering', not a Consensus"):
+        ConsensusClustering.load(tmp_path / "crrc.skmvc")
+    saved = ConsensusClustering(3, candidates={"km": _kmeans(0)}, random_state=0).fit(views)
+    saved.save(tmp_path / "ok.skmvc")
+    damaged = bytearray((tmp_path / "ok.skmvc").read_bytes())
+    damaged[len(damaged) // 2] ^= 0xFF
+    (tmp_path / "bad.skmvc").write_bytes(bytes(damaged))
+    with pytest.raises(ModelFileError):
+        ConsensusClustering.load(tmp_path / "bad.skmvc")
+
+
+def test_a_file_cannot_name_a_class_outside_the_allowed_ones(tmp_path):
+    from skmvc._estimator_tree import ESTIMATOR_CLASSES, decode, encode
+    from skmvc.exceptions import ModelFileError
+
+    def bad(what):
+        return ModelFileError(what)
+
+    tree = encode(make_pipeline(ViewConcatenator(), KMeans(3)))
+    steps = decode(tree, bad).steps
+    assert [type(s) for _, s in steps] == [ViewConcatenator, KMeans]
+    tree["class"] = "Popen"
+    assert "Popen" not in ESTIMATOR_CLASSES
+    with pytest.raises(ModelFileError, match="unknown entry"):
+        decode(tree, bad)
 
 
 def test_default_candidates_take_the_methods_that_apply():
