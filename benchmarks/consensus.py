@@ -110,12 +110,13 @@ def _combined(rows, views, n_clusters, seed):
     return answers
 
 
-def report(data_dir, deep_prepare=None):
+def report(data_dir, deep_prepare=None, summary=False):
     """One row per set: both k-means baselines, the best single candidate (picked with
     labels, a reference only), the consensus and the selection, ACC / NMI / ARI means over
     the seeds measured, and the regret of each label-free answer against the best
     candidate. The skmvc methods' rows are those of one preparation (``deep_prepare``,
-    by default the library's); a (set, seed) without them all is left out."""
+    by default the library's); a (set, seed) without them all is left out. ``summary``:
+    the closing lines only."""
     deep_prepare = deep_prepare or library_prepare()
     by_cell = {}
     for r in read_rows(RESULTS):
@@ -136,12 +137,14 @@ def report(data_dir, deep_prepare=None):
         for cand, s in scores.items():
             table.setdefault(name, {}).setdefault(cand, []).append(s)
     ways = ("consensus", "select-silhouette", "select-agreement")
-    print(
+    out = print if not summary else (lambda *args, **kwargs: None)
+    out(
         "| set (seeds) | k-means min-max | k-means unit rows | best candidate | consensus | "
         "select by silhouette | select by agreement | regret (the three) |"
     )
-    print("|---|---|---|---|---|---|---|---|")
+    out("|---|---|---|---|---|---|---|---|")
     regrets = {way: [] for way in ways}
+    means = {}
     for name, cands in table.items():
 
         def cell(c, cands=cands):
@@ -157,17 +160,63 @@ def report(data_dir, deep_prepare=None):
         best = max(singles, key=acc)
         for way in regrets:
             regrets[way].append(acc(best) - acc(way))
-        print(
+        columns = {BASELINE: BASELINE, "kmeans-unit": "kmeans-unit", "best candidate": best}
+        for key, column in {**columns, **{w: w for w in ways}}.items():
+            means.setdefault(key, []).append(acc(column))
+        means.setdefault("better k-means", []).append(max(acc(BASELINE), acc("kmeans-unit")))
+        out(
             f"| {name} ({len(cands[BASELINE])}) | {cell(BASELINE)} | {cell('kmeans-unit')} | "
             f"{best}: {cell(best)} | {' | '.join(cell(w) for w in ways)} | "
             + " / ".join(f"{acc(best) - acc(w):+.3f}" for w in ways)
             + " |"
         )
-    print()
-    print("ACC / NMI / ARI, means over seeds; regret = best candidate's ACC minus the answer's.")
+    out()
+    out("ACC / NMI / ARI, means over seeds; regret = best candidate's ACC minus the answer's.")
     for way, r in regrets.items():
         if r:
             print(f"{way}: mean regret {np.mean(r):.3f}, largest {np.max(r):.3f}.")
+    if means:
+        n = len(means["best candidate"])
+        print(
+            f"Mean ACC over the {n} sets: "
+            + ", ".join(f"{k} {np.mean(v):.3f}" for k, v in means.items() if k != BASELINE)
+            + f", {BASELINE} {np.mean(means[BASELINE]):.3f}."
+        )
+        anchor = np.array(means["better k-means"]) - 0.02
+        held = int((np.array(means["select-silhouette"]) >= anchor).sum())
+        print(
+            f"select-silhouette within 0.02 of the better k-means baseline on {held} of {n} sets."
+        )
+
+
+def compare_preparations(first, second):
+    """Each skmvc method (a candidate) fitted on two preparations: mean ACC and NMI over the
+    (set, seed) cells that have both, and on how many cells the second scored higher."""
+    cells = {}
+    for r in read_rows(RESULTS):
+        prepare = _row_prepare(r)
+        if prepare in (first, second) and r.get("accuracy") is not None:
+            cells.setdefault((r["candidate"], r["dataset"], r["seed"]), {})[prepare] = r
+    print(
+        f"| method | cells (sets) | {first}: ACC / NMI | {second}: ACC / NMI | "
+        f"cells where {second} scores higher |"
+    )
+    print("|---|---|---|---|---|")
+    for method in sorted({c[0] for c in cells}):
+        both = [v for k, v in cells.items() if k[0] == method and len(v) == 2]
+        if not both:
+            continue
+        sets = len({r[first]["dataset"] for r in both})
+
+        def mean(prep, metric, both=both):
+            return np.mean([r[prep][metric] for r in both])
+
+        wins = sum(r[second]["accuracy"] > r[first]["accuracy"] for r in both)
+        print(
+            f"| {method} | {len(both)} ({sets}) | {mean(first, 'accuracy'):.3f} / "
+            f"{mean(first, 'nmi'):.3f} | {mean(second, 'accuracy'):.3f} / "
+            f"{mean(second, 'nmi'):.3f} | {wins} |"
+        )
 
 
 def main():
@@ -181,9 +230,18 @@ def main():
         help="the skmvc methods' preparation (default: the library's)",
     )
     parser.add_argument("--report", action="store_true")
+    parser.add_argument("--summary", action="store_true", help="with --report: no table")
+    parser.add_argument(
+        "--compare-prepare",
+        nargs=2,
+        metavar=("FIRST", "SECOND"),
+        help="each method's candidates on two preparations (e.g. minmax auto-rms)",
+    )
     args = parser.parse_args()
-    if args.report:
-        report(args.data_dir, args.deep_prepare)
+    if args.compare_prepare:
+        compare_preparations(*args.compare_prepare)
+    elif args.report:
+        report(args.data_dir, args.deep_prepare, args.summary)
     else:
         run(args.datasets, args.seeds, args.data_dir, args.deep_prepare)
 

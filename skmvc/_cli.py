@@ -67,8 +67,19 @@ def _format_table(rows: list[dict]) -> str:
 DEMO_METHOD = "eamc"
 DEMO_SCHEDULE = {"pretrain_epochs": 10, "max_epochs": 10}
 
-#: How ``fit`` and the demo prepare views for a deep method by default.
-METHOD_PREPARATION = {"kind": "auto", "row_norm": "rms"}
+#: How ``fit`` and the demo prepare views for a method by default: by their kind with rows
+#: of unit root mean square, which raised CRRC, CMMC, RAV and EAMC over min-max views on
+#: quick schedules on 15 benchmark sets; CONAN clustered better on min-max views
+#: (``python benchmarks/consensus.py --compare-prepare minmax auto-rms``).
+PREPARATION = {"kind": "auto", "row_norm": "rms"}
+PREPARATION_OF = {"conan": {"kind": "minmax"}}
+
+
+def _scaler(method: str, scale=None, row_norm="rms"):
+    """The preparation of ``fit`` (None: the views as they are)."""
+    if scale is None:
+        return ViewScaler(**PREPARATION_OF.get(method, PREPARATION))
+    return None if scale == "none" else ViewScaler(scale, row_norm=row_norm)
 
 
 def _stage_epochs(est) -> str:
@@ -86,6 +97,7 @@ def _demo(args) -> int:
         flush=True,
     )
     schedule = DEMO_SCHEDULE if args.method == DEMO_METHOD else {}
+    scaler = _scaler(args.method)
     deep = make_estimator(
         args.method,
         dict(
@@ -102,8 +114,9 @@ def _demo(args) -> int:
         ("k-means, views min-max scaled", _kmeans("minmax", 10, args.seed)),
         ("k-means, views by kind", _kmeans("auto", 10, args.seed)),
         (
-            f"{type(deep).__name__} ({_stage_epochs(deep)}), views by kind, rms rows",
-            make_pipeline(ViewScaler(**METHOD_PREPARATION), deep),
+            f"{type(deep).__name__} ({_stage_epochs(deep)}), "
+            + ("views min-max scaled" if scaler.kind == "minmax" else "views by kind, rms rows"),
+            make_pipeline(scaler, deep),
         ),
     ]
     rows = []
@@ -128,8 +141,9 @@ def _load_file(path: Path):
 def _fit(args) -> int:
     data = _load_file(args.file)
     views = data.views
-    if args.scale != "none":
-        views = ViewScaler(args.scale, row_norm=args.row_norm).fit_transform(views)
+    scaler = _scaler(args.method, args.scale, args.row_norm)
+    if scaler is not None:
+        views = scaler.fit_transform(views)
     est = make_estimator(
         args.method,
         dict(
@@ -353,10 +367,10 @@ def build_parser() -> argparse.ArgumentParser:
     fit.add_argument(
         "--scale",
         choices=["none", "minmax", "auto"],
-        default="auto",
-        help="per-view preparation before fitting: auto (the default: ViewScaler's rule by "
-        "each view's kind), minmax (the preparation the methods' published figures used) "
-        "or none",
+        default=None,
+        help="per-view preparation before fitting: auto (ViewScaler's rule by each view's "
+        "kind), minmax (the preparation of the papers) or none; by default auto with rms "
+        "rows, and minmax for conan",
     )
     fit.add_argument(
         "--row-norm",

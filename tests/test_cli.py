@@ -245,4 +245,6 @@ def test_fit_prepares_views_with_the_row_norm_asked_for(tmp_path, monkeypatch):
     assert main(["fit", _blobs_file(tmp_path), *args, "--scale", "auto", "--row-norm", "l2"]) == 0
     assert main(["fit", _blobs_file(tmp_path), *args]) == 0
     assert main(["fit", _blobs_file(tmp_path), *args, "--scale", "minmax"]) == 0
-    assert made == [("auto", "l2"), ("auto", "rms"), ("minmax", "rms")]
+    conan = ["--method", "conan", *args[2:]]
+    assert main(["fit", _blobs_file(tmp_path), *conan]) == 0  # CONAN: min-max by default
+    assert made == [("auto", "l2"), ("auto", "rms"), ("minmax", "rms"), ("minmax", "l2")]
