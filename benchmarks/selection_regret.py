@@ -23,6 +23,8 @@ default parameters instead of the short ``quick`` schedules (``--methods`` to ch
 from __future__ import annotations
 
 import argparse
+import contextlib
+import io
 import json
 import sys
 import time
@@ -188,7 +190,28 @@ def _per_method_table(rows, key) -> dict:
     return pooled
 
 
-def report(path: Path, profile: str) -> int:
+def report(path: Path, profile: str, brief: bool = False) -> int:
+    """The regret tables at each level (``brief``: each criterion's mean regret per level
+    only), and the figure."""
+    if brief:  # the tables are computed, and only the means printed
+        with contextlib.redirect_stdout(io.StringIO()):
+            levels = _tables(path, profile)
+    else:
+        levels = _tables(path, profile)
+    if brief:
+        print(f"Mean regret (best − selected ACC) of each criterion; {profile} schedules.\n")
+        print("| candidates | " + " | ".join(CRITERIA) + " |")
+        print("|---|" + "---|" * len(CRITERIA))
+        for level, values in levels.items():
+            cells = [f"{values[c]:.3f}" if c in values else "" for c in CRITERIA]
+            print(f"| {level} | " + " | ".join(cells) + " |")
+    name = "selection_regret.png" if profile == "quick" else f"selection_regret_{profile}.png"
+    _figure(levels, HERE.parent / "docs" / name, profile)  # the figures on the benchmarks page
+    return 0
+
+
+def _tables(path: Path, profile: str) -> dict:
+    """Print the regret tables; each level's mean regret per criterion."""
     rows = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
     rows = [r for r in rows if r.get("profile", "quick") == profile]
     print(f"Candidates fitted with the {profile!r} schedules.\n")
@@ -222,9 +245,7 @@ def report(path: Path, profile: str) -> int:
     }
     if settings:
         levels["settings (lr)"] = {c: np.mean(pooled[c]) for c in CRITERIA}
-    name = "selection_regret.png" if profile == "quick" else f"selection_regret_{profile}.png"
-    _figure(levels, HERE.parent / "docs" / name, profile)  # the figures on the benchmarks page
-    return 0
+    return levels
 
 
 def _figure(levels: dict, out: Path, profile: str) -> None:
@@ -267,6 +288,7 @@ def main(argv=None) -> int:
         help="the candidates' schedules: the short 'quick' ones, or each estimator's defaults",
     )
     parser.add_argument("--report", action="store_true")
+    parser.add_argument("--brief", action="store_true", help="with --report: the means only")
     parser.add_argument("--threads", type=int, default=None, help="torch threads")
     parser.add_argument(
         "--level",
@@ -277,7 +299,7 @@ def main(argv=None) -> int:
     )
     args = parser.parse_args(argv)
     if args.report:
-        return report(args.results, args.profile)
+        return report(args.results, args.profile, args.brief)
     if args.threads:
         torch.set_num_threads(args.threads)
     level = None if args.level == "restarts-and-methods" else args.level

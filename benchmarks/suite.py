@@ -123,12 +123,19 @@ def main(argv=None) -> int:
     parser.add_argument(
         "--compare", nargs="+", metavar="TAG", help="print these tags side by side"
     )
+    parser.add_argument(
+        "--metrics",
+        nargs="+",
+        choices=["accuracy", "nmi"],
+        default=["accuracy", "nmi"],
+        help="with --compare: the per-set tables to print",
+    )
     parser.add_argument("--stages", metavar="TAG", help="print where each fit's time went")
     args = parser.parse_args(argv)
     if args.stages:
         return stages(args.results, args.stages, args.datasets)
     if args.compare:
-        return compare(args.results, args.compare, args.datasets)
+        return compare(args.results, args.compare, args.datasets, args.metrics)
     if args.report:
         return report(args.results, args.datasets or DATASETS, args.methods, args.tag)
     if args.threads:
@@ -243,7 +250,7 @@ def report(path: Path, datasets=DATASETS, methods=ORDER, tag="default") -> int:
     return 0
 
 
-def compare(path: Path, tags: list[str], datasets=None) -> int:
+def compare(path: Path, tags: list[str], datasets=None, metrics=("accuracy", "nmi")) -> int:
     """Tags side by side: per set and method, each tag's mean ACC (then NMI) in the order
     given, and each method's mean over the sets every tag has; the best tag in bold."""
     cells: dict = {}
@@ -257,6 +264,8 @@ def compare(path: Path, tags: list[str], datasets=None) -> int:
     else:
         print(f"Each cell: {' / '.join(tags)}, mean over seeds; the best in bold.")
     for key, name in (("accuracy", "ACC"), ("nmi", "NMI")):
+        if key not in metrics:
+            continue
         print(f"\n{name}:\n")
         print("| set | " + " | ".join(_display(methods)) + " |")
         print("|---" * (len(methods) + 1) + "|")

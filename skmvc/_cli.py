@@ -69,7 +69,7 @@ DEMO_SCHEDULE = {"pretrain_epochs": 10, "max_epochs": 10}
 
 #: How ``fit`` and the demo prepare views for a method by default: by their kind with rows
 #: of unit root mean square, which raised CRRC, CMMC, RAV and EAMC over min-max views on
-#: quick schedules on 15 benchmark sets; CONAN clustered better on min-max views
+#: quick schedules on 16 benchmark sets; CONAN clustered better on min-max views
 #: (``python benchmarks/consensus.py --compare-prepare minmax auto-rms``).
 PREPARATION = {"kind": "auto", "row_norm": "rms"}
 PREPARATION_OF = {"conan": {"kind": "minmax"}}
