@@ -25,7 +25,14 @@ from pathlib import Path
 import numpy as np
 from sklearn.base import clone
 
-from skmvc._benchmark import MAX_SAMPLES, append_row, code_version, load_dataset, read_rows
+from skmvc._benchmark import (
+    MAX_SAMPLES,
+    append_row,
+    code_version,
+    load_dataset,
+    read_rows,
+    scaler_named,
+)
 from skmvc.ensemble import (
     _fit_candidate,
     _kmeans,
@@ -34,7 +41,6 @@ from skmvc.ensemble import (
     silhouette_rank_scores,
 )
 from skmvc.metrics import agreement_scores, clustering_report
-from skmvc.preprocessing import ViewScaler
 
 HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "results_consensus.jsonl"
@@ -48,11 +54,6 @@ def _prepare_label(estimator):
         return None
     scaler = steps["prepare"]
     return scaler.kind + ("-rms" if scaler.row_norm == "rms" else "")
-
-
-def _scaler(label):
-    rms = label.endswith("-rms")
-    return ViewScaler(label.removesuffix("-rms"), row_norm="rms" if rms else "l2")
 
 
 def library_prepare():
@@ -77,7 +78,7 @@ def run(datasets, seeds, data_dir, deep_prepare=None):
             for cand, est in candidates.items():
                 prepare = _prepare_label(est)
                 if prepare is not None and deep_prepare is not None:
-                    est.set_params(prepare=_scaler(deep_prepare))
+                    est.set_params(prepare=scaler_named(deep_prepare))
                     prepare = deep_prepare
                 if (name, seed, cand, prepare) in done:
                     continue

@@ -35,10 +35,10 @@ from skmvc._benchmark import (
     load_dataset,
     method_params,
     read_rows,
+    scaler_named,
 )
 from skmvc._labels import collapse_message, embedding_centers
 from skmvc.metrics import clustering_report
-from skmvc.preprocessing import ViewScaler
 
 HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "results_label_picked.jsonl"
@@ -93,11 +93,6 @@ def _labels(estimator, module, data, seed):
     return labels
 
 
-def _scaler(prepare):
-    rms = prepare.endswith("-rms")
-    return ViewScaler(prepare.removesuffix("-rms"), row_norm="rms" if rms else "l2")
-
-
 def _fit_one(method, name, views, y, profile, seed, k):
     """Fit with the probe installed: the fit's scores and the probed epochs' scores."""
     params = {} if profile == "default" else method_params(method, name, profile)
@@ -126,7 +121,7 @@ def run(methods, datasets, prepares, profiles, seeds, data_dir):
         raw, y = load_dataset(name, data_dir)
         k = len(np.unique(y))
         for prepare in prepares:
-            views = _scaler(prepare).fit_transform(raw)
+            views = scaler_named(prepare).fit_transform(raw)
             for method, profile, seed in itertools.product(methods, profiles, seeds):
                 if (name, method, prepare, profile, seed) in done:
                     continue

@@ -135,6 +135,13 @@ def load_dataset(name: str, data_dir=None, *, images: bool = False, n_samples=No
     return views, y
 
 
+def scaler_named(name: str) -> ViewScaler:
+    """The :class:`~skmvc.preprocessing.ViewScaler` a benchmark names by a ``kind``, with
+    ``"-rms"`` appended for ``row_norm="rms"`` (``"minmax"``, ``"auto"``, ``"auto-rms"``)."""
+    rms = name.endswith("-rms")
+    return ViewScaler(name.removesuffix("-rms"), row_norm="rms" if rms else "l2")
+
+
 def prepared_views(name: str, data_dir: Path, images: bool, rows: str = "none"):
     """The set's views as a user following the user guide would prepare them.
 
@@ -151,9 +158,7 @@ def prepared_views(name: str, data_dir: Path, images: bool, rows: str = "none"):
     else:
         views = [
             np.asarray(v.toarray() if issparse(v) else v, dtype=np.float32)
-            for v in ViewScaler(
-                rows.removesuffix("-rms"), row_norm="rms" if rows.endswith("-rms") else "l2"
-            ).fit_transform(views)
+            for v in scaler_named(rows).fit_transform(views)
         ]
     if images and name in IMAGE_SETS:
         views = [v.reshape(-1, 1, 28, 28) if v.shape[1] == 784 else v for v in views]

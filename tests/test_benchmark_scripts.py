@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from skmvc import RAVClustering
+from skmvc._benchmark import scaler_named
 from skmvc.datasets import make_multiview_blobs
 from skmvc.metrics import clustering_accuracy
 
@@ -43,7 +44,7 @@ def test_the_accuracy_probe_leaves_the_fit_unchanged(blobs):
 def test_the_consensus_benchmark_names_each_preparation_it_fits():
     consensus = _script("consensus")
     for label in ("minmax", "auto", "auto-rms"):
-        scaler = consensus._scaler(label)
+        scaler = scaler_named(label)
         assert consensus._prepare_label(_Pipeline(scaler)) == label
     assert consensus._row_prepare({"candidate": "CRRC"}) == "minmax"  # rows before the field
     assert consensus._row_prepare({"candidate": "kmeans-unit", "prepare": "x"}) is None
