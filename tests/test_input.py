@@ -276,7 +276,7 @@ def test_unscaled_views_warn_and_name_the_view(name, two_views):
     views, _ = two_views
     huge = [views[0], views[1] * 1e13]
     with pytest.warns(
-        ScaleWarning, match=r"view 1 has values up to .*e\+13.*ViewScaler\(.auto., row_norm=.rms.\)"
+        ScaleWarning, match=r"view 1 has values up to .*e\+13.*ViewScaler\(.auto., row_norm="
     ):
         try:
             ESTIMATORS[name](max_epochs=1).fit(huge)
