@@ -37,7 +37,7 @@ from skmvc._benchmark import (
     read_rows,
     scaler_named,
 )
-from skmvc._labels import collapse_message, embedding_centers
+from skmvc._restarts import assign_labels
 from skmvc.metrics import clustering_report
 
 HERE = Path(__file__).resolve().parent
@@ -69,28 +69,16 @@ class AccuracyProbe(Callback):
 
 
 def _labels(estimator, module, data, seed):
-    """The labels a fit ending now would give (complete views; the rule of
-    ``skmvc._restarts``: the method's extras, k-means on the embedding where it assigns so
-    or where the head collapsed)."""
+    """The labels a fit ending now would give (the method's extras, then its rule of
+    assignment), in evaluation mode."""
     was_training = module.training
     module.eval()
     try:
         with torch.no_grad():
             extras = estimator._fitted_extras(module, data, seed)
-            centers = extras.get("cluster_centers_")
-            if estimator._assigns_by_kmeans(data):
-                centers = embedding_centers(estimator, module, data, seed)
-            labels = estimator._module_labels(module, data, centers)
-            if (
-                collapse_message(labels, estimator.n_clusters) is not None
-                and centers is None
-                and estimator._kmeans_if_collapsed()
-            ):
-                centers = embedding_centers(estimator, module, data, seed)
-                labels = estimator._module_labels(module, data, centers)
+            return assign_labels(estimator, module, data, seed, extras)[0]
     finally:
         module.train(was_training)
-    return labels
 
 
 def _fit_one(method, name, views, y, profile, seed, k):

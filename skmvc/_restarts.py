@@ -59,6 +59,33 @@ class _SharedViews:
         return total
 
 
+def assign_labels(estimator, module, data: ViewData, seed: int, extras: dict):
+    """The labels of a trained module on ``data`` and why they collapsed (or None), by the
+    method's rule: its head, or k-means on the embedding where it assigns so or where the
+    head collapsed; samples missing views by their pattern's centres. The centres found
+    go into ``extras`` (``cluster_centers_``, ``view_patterns_``, ``pattern_centers_``)."""
+    if estimator._assigns_by_kmeans(data):
+        extras["cluster_centers_"] = embedding_centers(estimator, module, data, seed)
+    centers = extras.get("cluster_centers_")
+    complete = complete_rows(data, estimator.n_clusters)  # None: take every sample
+    labels = estimator._module_labels(module, data, centers, rows=complete)
+    collapse = collapse_message(labels, estimator.n_clusters)
+    if collapse is not None and centers is None and estimator._kmeans_if_collapsed():
+        centers = embedding_centers(estimator, module, data, seed)  # complete samples
+        extras["cluster_centers_"] = centers
+        labels = estimator._module_labels(module, data, centers, rows=complete)
+        collapse = collapse_message(labels, estimator.n_clusters)
+    if complete is not None:  # the others: by their pattern's centres, not the rule
+        of_complete, labels = labels, np.empty(len(data), dtype=np.int64)
+        labels[complete] = of_complete
+        found = pattern_centers(estimator, module, data, labels, seed)
+        extras["view_patterns_"], extras["pattern_centers_"] = found
+        rows, proba, _ = pattern_assignments(estimator, module, data, *found)
+        labels[rows] = proba.argmax(axis=1)  # every pattern of the fit has its centres
+        collapse = collapse_message(labels, estimator.n_clusters)
+    return labels, collapse
+
+
 def _fit_one(
     estimator, shared: _SharedViews, seed: int, device: torch.device, num_threads: int
 ) -> _Run:
@@ -99,25 +126,7 @@ def _fit_one(
                 f"{type(estimator).__name__} ended with a non-finite training loss "
                 f"({loss}). {DIVERGENCE_HINT}"
             )
-        if estimator._assigns_by_kmeans(data):
-            extras["cluster_centers_"] = embedding_centers(estimator, module, data, seed)
-        centers = extras.get("cluster_centers_")
-        complete = complete_rows(data, estimator.n_clusters)  # None: take every sample
-        labels = estimator._module_labels(module, data, centers, rows=complete)
-        collapse = collapse_message(labels, estimator.n_clusters)
-        if collapse is not None and centers is None and estimator._kmeans_if_collapsed():
-            centers = embedding_centers(estimator, module, data, seed)  # complete samples
-            extras["cluster_centers_"] = centers
-            labels = estimator._module_labels(module, data, centers, rows=complete)
-            collapse = collapse_message(labels, estimator.n_clusters)
-        if complete is not None:  # the others: by their pattern's centres, not the rule
-            of_complete, labels = labels, np.empty(len(data), dtype=np.int64)
-            labels[complete] = of_complete
-            found = pattern_centers(estimator, module, data, labels, seed)
-            extras["view_patterns_"], extras["pattern_centers_"] = found
-            rows, proba, _ = pattern_assignments(estimator, module, data, *found)
-            labels[rows] = proba.argmax(axis=1)  # every pattern of the fit has its centres
-            collapse = collapse_message(labels, estimator.n_clusters)
+        labels, collapse = assign_labels(estimator, module, data, seed, extras)
         embedding = None
         if estimator.selection == "silhouette" and estimator.n_init > 1:
             embedding = apply_module(
