@@ -67,18 +67,12 @@ def _format_table(rows: list[dict]) -> str:
 DEMO_METHOD = "eamc"
 DEMO_SCHEDULE = {"pretrain_epochs": 10, "max_epochs": 10}
 
-#: How ``fit`` and the demo prepare views for a method by default: by their kind with rows
-#: of unit root mean square, which raised CRRC, CMMC, RAV and EAMC over min-max views on
-#: quick schedules on 16 benchmark sets; CONAN clustered better on min-max views
-#: (``python benchmarks/consensus.py --compare-prepare minmax auto-rms``).
-PREPARATION = {"kind": "auto", "row_norm": "rms"}
-PREPARATION_OF = {"conan": {"kind": "minmax"}}
-
 
 def _scaler(method: str, scale=None, row_norm="rms"):
-    """The preparation of ``fit`` (None: the views as they are)."""
+    """The preparation of ``fit`` (None: the views as they are); by default the method's
+    own (its class's ``_preparation``)."""
     if scale is None:
-        return ViewScaler(**PREPARATION_OF.get(method, PREPARATION))
+        return ViewScaler(**METHODS[method]._preparation)
     return None if scale == "none" else ViewScaler(scale, row_norm=row_norm)
 
 

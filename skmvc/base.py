@@ -108,6 +108,12 @@ class BaseMultiViewClustering(
     #: training samples miss views (CONAN, RAV and EAMC, whose heads did worse there; CMMC's
     #: did better: docs/benchmarks.md, "Missing views").
     _auto_kmeans_with_missing_views = True
+    #: The :class:`~skmvc.preprocessing.ViewScaler` parameters the method's views are best
+    #: prepared with: by their kind with rows of unit root mean square, on which CRRC, CMMC,
+    #: RAV and EAMC clustered far better than on min-max views with their quick schedules
+    #: on 16 benchmark sets (``python benchmarks/consensus.py --compare-prepare minmax
+    #: auto-rms``); CONAN min-max. The scale warning and the command line follow it.
+    _preparation = {"kind": "auto", "row_norm": "rms"}
     #: The :class:`AutoEpochs` rule of each stage-epoch parameter that accepts ``"auto"``.
     _auto_epochs: dict = {}
     #: Named schedules (parameters over the defaults): ``"paper"``, the paper's
@@ -316,10 +322,11 @@ class BaseMultiViewClustering(
         n_samples = views[0].shape[0]
         unscaled, sparse = describe_views(views, observed)  # one read of each view
         if unscaled:
+            scaler = ", ".join(f"{k}={v!r}" for k, v in self._preparation.items())
             warnings.warn(
                 f"{type(self).__name__}: {'; '.join(unscaled)}. The networks train badly on "
                 "unscaled views: prepare each view in a pipeline, e.g. make_pipeline("
-                "ViewScaler('auto', row_norm='rms'), model) (each view by its kind).",
+                f"ViewScaler({scaler}), model).",
                 ScaleWarning,
                 stacklevel=4,
             )

@@ -39,7 +39,8 @@ class ScaleWarning(UserWarning):
     The networks train badly on such views (a view spanning 1e13 dominates every other).
     Prepare each view, inside a pipeline so that ``predict`` sees the same preparation:
     ``make_pipeline(ViewScaler("auto", row_norm="rms"), model)`` prepares each view by its
-    kind (``ViewScaler("minmax")`` as in the papers).
+    kind (``ViewScaler("minmax")`` as in the papers, and for CONAN); the warning names the
+    method's own.
 
     Examples
     --------
