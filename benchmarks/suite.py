@@ -300,7 +300,10 @@ def stages(path: Path, tag: str, datasets=None) -> int:
         for r in read_rows(path)
         if r["tag"] == tag and r.get("stages") and (datasets is None or r["dataset"] in datasets)
     ]
-    print(f"Tag {tag}: each stage as epochs / optimiser steps / seconds (why it stopped).\n")
+    print(
+        f"Tag {tag}: each stage as epochs / optimiser steps / seconds (why it stopped; the "
+        "epoch by which it had made 99 % of its loss decrease).\n"
+    )
     print("| set | method | stages | fit (s) |")
     print("|---|---|---|---|")
     seen = set()
@@ -310,7 +313,8 @@ def stages(path: Path, tag: str, datasets=None) -> int:
         seen.add((r["dataset"], r["method"]))
         parts = [
             f"{s['stage']} {s['epochs']} / {s['steps']} / {s['seconds']:.0f} s"
-            + (f" ({s['stopped']})" if s.get("stopped") else "")
+            + (f" ({s['stopped']}" if s.get("stopped") else " (")
+            + (f"; settled at {s['settled']})" if "settled" in s else ")")
             for s in r["stages"]
         ]
         name = _display([r["method"]])[0]

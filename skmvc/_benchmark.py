@@ -265,20 +265,49 @@ def kmeans_baseline(n_clusters: int, seed: int):
     return make_pipeline(ViewConcatenator(), KMeans(n_clusters, n_init=10, random_state=seed))
 
 
+#: A stage has "settled" at the first epoch that has made this share of the stage's loss
+#: decrease (from its highest epoch loss to its lowest).
+SETTLED_SHARE = 0.99
+
+
+def settled_epoch(losses) -> int:
+    """The first epoch (1-based) whose loss lies within ``1 - SETTLED_SHARE`` of the stage's
+    range of epoch losses above its lowest: where the stage stopped improving. Epochs after it
+    bought at most 1 % of the stage's decrease.
+
+    >>> settled_epoch([4.0, 2.0, 1.5, 1.01, 1.0, 1.0])
+    4
+    >>> settled_epoch([1.0, 2.0, 1.5])  # rising: the first epoch was already the lowest
+    1
+    """
+    losses = np.asarray(losses, dtype=float)
+    losses = losses[np.isfinite(losses)]
+    if not len(losses):
+        return 0
+    low, high = losses.min(), losses.max()
+    return int(np.argmax(losses - low <= (1 - SETTLED_SHARE) * (high - low))) + 1
+
+
 def stage_summary(history) -> list[dict]:
     """Where a fit's time went, stage by stage, from its ``history_``: the stage's name,
-    epochs run, optimiser steps (batches), seconds of training, and why it stopped."""
+    epochs run, optimiser steps (batches), seconds of training, why it stopped, the epoch at
+    which its loss had settled (:func:`settled_epoch`) and its epoch losses."""
     stages: dict = {}
     for row in history:
         s = stages.setdefault(
-            row.get("stage"), {"stage": row.get("stage"), "epochs": 0, "steps": 0, "seconds": 0.0}
+            row.get("stage"),
+            {"stage": row.get("stage"), "epochs": 0, "steps": 0, "seconds": 0.0, "losses": []},
         )
         s["epochs"] += 1
         s["steps"] += int(row.get("train_batch_count", 0))
         s["seconds"] += float(row.get("dur", 0.0))
+        s["losses"].append(float(f"{float(row.get('loss', np.nan)):.5g}"))
         if "stopped" in row:
             s["stopped"] = row["stopped"]
-    return [dict(s, seconds=round(s["seconds"], 2)) for s in stages.values()]
+    return [
+        dict(s, seconds=round(s["seconds"], 2), settled=settled_epoch(s["losses"]))
+        for s in stages.values()
+    ]
 
 
 def run_one(method: str, views, y, params: dict, seed: int, device="auto", verbose=0) -> dict:
