@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import time
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -34,17 +35,22 @@ from skmvc._benchmark import (
     scaler_named,
 )
 from skmvc.ensemble import (
+    ConsensusClustering,
+    _collapse,
     _fit_candidate,
     _kmeans,
     consensus_partition,
     default_candidates,
     silhouette_rank_scores,
 )
+from skmvc.exceptions import CandidateFailedWarning
 from skmvc.metrics import agreement_scores, clustering_report
 
 HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "results_consensus.jsonl"
 BASELINE = "kmeans-minmax"
+#: The rows of ``--end-to-end``: the whole call, fitted as a user fits it.
+CALL = "ConsensusClustering"
 
 
 def _prepare_label(estimator):
@@ -62,7 +68,7 @@ def library_prepare():
 
 
 def _row_prepare(row):
-    if row["candidate"] in ("kmeans", "kmeans-unit", BASELINE):
+    if row["candidate"] in ("kmeans", "kmeans-unit", BASELINE, CALL):
         return None
     return row.get("prepare", "minmax")  # rows written before the field: min-max
 
@@ -96,10 +102,70 @@ def run(datasets, seeds, data_dir, deep_prepare=None):
                 print(name, seed, cand, f"{row.get('accuracy', float('nan')):.3f}", flush=True)
 
 
+def end_to_end(datasets, seeds, data_dir):
+    """Fit ``ConsensusClustering(n_clusters, random_state=seed)`` as a user does, and keep
+    its labels, its choice and its wall time (a row with ``candidate="ConsensusClustering"``),
+    so that the report can check the answer computed from the stored candidates against
+    the call itself."""
+    done = {(r["dataset"], r["seed"]) for r in read_rows(RESULTS) if r["candidate"] == CALL}
+    for name in datasets:
+        views, y = load_dataset(name, data_dir, n_samples=MAX_SAMPLES, seed=0)
+        for seed in seeds:
+            if (name, seed) in done:
+                continue
+            model = ConsensusClustering(len(np.unique(y)), random_state=seed, device="cpu")
+            start = time.perf_counter()
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", CandidateFailedWarning)
+                model.fit(views)
+            row = dict(
+                dataset=name, seed=seed, candidate=CALL, n_samples=len(y), error=None,
+                seconds=round(time.perf_counter() - start, 2), commit=code_version(),
+                chosen=model.chosen_, **clustering_report(y, model.labels_),
+                labels=model.labels_.tolist(),
+            )  # fmt: skip
+            append_row(RESULTS, row)
+            print(name, seed, CALL, model.chosen_, f"{row['accuracy']:.3f}", flush=True)
+
+
+def end_to_end_report(data_dir):
+    """The calls fitted end to end beside the answer computed from the stored candidates
+    of the same set and seed: the chosen candidate, ACC and the call's wall time."""
+    rows = read_rows(RESULTS)
+    calls = [r for r in rows if r["candidate"] == CALL]
+    print("| set | seed | call: chosen, ACC, seconds | from the stored candidates: chosen, ACC |")
+    print("|---|---|---|---|")
+    for call in calls:
+        cell = [
+            r
+            for r in rows
+            if (r["dataset"], r["seed"]) == (call["dataset"], call["seed"])
+            and _row_prepare(r) in (None, library_prepare())
+        ]
+        labels = np.asarray(call["labels"])
+        views, y = load_dataset(call["dataset"], data_dir, n_samples=MAX_SAMPLES, seed=0)
+        stored, chosen = _combined(cell, views, len(np.unique(y)), call["seed"])[
+            "select-silhouette"
+        ]
+        same = chosen == call["chosen"] and np.array_equal(stored, labels)
+        print(
+            f"| {call['dataset']} | {call['seed']} | {call['chosen']}, {call['accuracy']:.3f}, "
+            f"{call['seconds']:.0f} | {chosen}, "
+            f"{next(r['accuracy'] for r in cell if r['candidate'] == chosen):.3f}"
+            f"{'' if same else ' (differs)'} |"
+        )
+
+
 def _combined(rows, views, n_clusters, seed):
     """The label-free answers from the stored candidates of one (set, seed): the
     consensus, and the candidate selected by each criterion (labels and name)."""
-    kept = [r for r in rows if r["candidate"] != BASELINE and r.get("labels") is not None]
+    kept = [
+        r
+        for r in rows
+        if r["candidate"] not in (BASELINE, CALL)
+        and r.get("labels") is not None
+        and _collapse(np.asarray(r["labels"]), n_clusters) is None  # dropped, as in fit
+    ]
     partitions = [np.asarray(r["labels"]) for r in kept]
     answers = {"consensus": (consensus_partition(partitions, n_clusters, seed)[0].labels_, "")}
     for criterion, scores in (
@@ -111,17 +177,26 @@ def _combined(rows, views, n_clusters, seed):
     return answers
 
 
+#: The candidates' columns of the report, in this order (those a set has).
+COLUMNS = ("kmeans", "CONAN", "CRRC", "CMMC", "RAV", "EAMC")
+#: The label-free answers the report computes; the first is ConsensusClustering's default.
+WAYS = ("select-silhouette", "consensus", "select-agreement")
+
+
 def report(data_dir, deep_prepare=None, summary=False):
-    """One row per set: both k-means baselines, the best single candidate (picked with
-    labels, a reference only), the consensus and the selection, ACC / NMI / ARI means over
-    the seeds measured, and the regret of each label-free answer against the best
-    candidate. The skmvc methods' rows are those of one preparation (``deep_prepare``,
-    by default the library's); a (set, seed) without them all is left out. ``summary``:
-    the closing lines only."""
+    """One row per set: both k-means baselines, each candidate, and ConsensusClustering's
+    default answer (selection by silhouette) with its regret against the best candidate
+    (picked with labels, a reference only) and the call's time (its candidates' fit
+    seconds, summed); ACC mean ± std over the seeds measured, NMI and ARI for the answer.
+    Then, for each label-free answer (the consensus, selection by agreement too), its
+    regret, its mean ACC and how often it holds the better k-means baseline. The skmvc
+    methods' rows are those of one preparation (``deep_prepare``, by default the
+    library's); a (set, seed) without them all is left out. ``summary``: the closing lines
+    only."""
     deep_prepare = deep_prepare or library_prepare()
     by_cell = {}
     for r in read_rows(RESULTS):
-        if _row_prepare(r) not in (None, deep_prepare):
+        if r["candidate"] == CALL or _row_prepare(r) not in (None, deep_prepare):
             continue
         by_cell.setdefault((r["dataset"], r["seed"]), []).append(r)
     table = {}
@@ -133,61 +208,76 @@ def report(data_dir, deep_prepare=None, summary=False):
         if sum(_row_prepare(r) is not None for r in cell) < sum(d is not None for d in deep):
             continue  # this preparation's candidates are still running
         scores = {r["candidate"]: r for r in cell if r.get("labels") is not None}
+        seconds = sum(r["seconds"] or 0 for r in cell if r["candidate"] != BASELINE)
         for way, (labels, chosen) in _combined(cell, views, len(np.unique(y)), seed).items():
-            scores[way] = {**clustering_report(y, labels), "chosen": chosen}
+            scores[way] = {**clustering_report(y, labels), "chosen": chosen, "seconds": seconds}
         for cand, s in scores.items():
             table.setdefault(name, {}).setdefault(cand, []).append(s)
-    ways = ("consensus", "select-silhouette", "select-agreement")
     out = print if not summary else (lambda *args, **kwargs: None)
-    out(
-        "| set (seeds) | k-means min-max | k-means unit rows | best candidate | consensus | "
-        "select by silhouette | select by agreement | regret (the three) |"
-    )
-    out("|---|---|---|---|---|---|---|---|")
-    regrets = {way: [] for way in ways}
+    header = ["set (seeds)", "k-means min-max", "k-means unit rows"]
+    header += [c if c != "kmeans" else "k-means auto" for c in COLUMNS]
+    header += ["ConsensusClustering", "regret", "time (s)"]
+    out("| " + " | ".join(header) + " |")
+    out("|---" * len(header) + "|")
+    answer = WAYS[0]
+    regrets = {way: {} for way in WAYS}
     means = {}
+    anchors = {}
     for name, cands in table.items():
-
-        def cell(c, cands=cands):
-            runs = cands[c]
-            return " / ".join(
-                f"{np.mean([r[k] for r in runs]):.3f}" for k in ("accuracy", "nmi", "ari")
-            )
 
         def acc(c, cands=cands):
             return np.mean([r["accuracy"] for r in cands[c]])
 
-        singles = [c for c in cands if c not in (*ways, BASELINE)]
+        def cell(c, metrics=("accuracy",), cands=cands):
+            if c not in cands:
+                return ""
+            runs = cands[c]
+            text = f"{np.mean([r['accuracy'] for r in runs]):.3f}"
+            if len(runs) > 1:
+                text += f" ± {np.std([r['accuracy'] for r in runs]):.3f}"
+            rest = [f"{np.mean([r[k] for r in runs]):.3f}" for k in metrics[1:]]
+            return " / ".join([text, *rest])
+
+        singles = [c for c in cands if c not in (*WAYS, BASELINE)]
         best = max(singles, key=acc)
-        for way in regrets:
-            regrets[way].append(acc(best) - acc(way))
-        columns = {BASELINE: BASELINE, "kmeans-unit": "kmeans-unit", "best candidate": best}
-        for key, column in {**columns, **{w: w for w in ways}}.items():
-            means.setdefault(key, []).append(acc(column))
-        means.setdefault("better k-means", []).append(max(acc(BASELINE), acc("kmeans-unit")))
-        out(
-            f"| {name} ({len(cands[BASELINE])}) | {cell(BASELINE)} | {cell('kmeans-unit')} | "
-            f"{best}: {cell(best)} | {' | '.join(cell(w) for w in ways)} | "
-            + " / ".join(f"{acc(best) - acc(w):+.3f}" for w in ways)
-            + " |"
-        )
+        anchors[name] = max(acc(BASELINE), acc("kmeans-unit"))
+        for way in WAYS:
+            regrets[way][name] = acc(best) - acc(way)
+        for key in (*singles, *WAYS, BASELINE):
+            means.setdefault(key, []).append(acc(key))
+        means.setdefault("better k-means", []).append(anchors[name])
+        means.setdefault("best candidate", []).append(acc(best))
+        seconds = np.mean([r["seconds"] for r in cands[answer]])
+        row = [f"{name} ({len(cands[BASELINE])})", cell(BASELINE, ("accuracy", "nmi"))]
+        row += [cell("kmeans-unit", ("accuracy", "nmi"))] + [cell(c) for c in COLUMNS]
+        row += [cell(answer, ("accuracy", "nmi", "ari")), f"{regrets[answer][name]:+.3f}"]
+        row += [f"{seconds:.0f}"]
+        out("| " + " | ".join(row) + " |")
     out()
-    out("ACC / NMI / ARI, means over seeds; regret = best candidate's ACC minus the answer's.")
-    for way, r in regrets.items():
-        if r:
-            print(f"{way}: mean regret {np.mean(r):.3f}, largest {np.max(r):.3f}.")
-    if means:
-        n = len(means["best candidate"])
+    out(
+        "ACC (mean ± std over the seeds; NMI and ARI after it for the baselines and the "
+        "answer); the answer is selection by silhouette; regret = the best candidate's ACC "
+        "minus the answer's; time = its candidates' fit seconds, one after another."
+    )
+    if not means:
+        return
+    n = len(table)
+    for way in WAYS:
+        r = regrets[way]
+        held = sum(a >= anchor - 0.02 for a, anchor in zip(means[way], anchors.values()))
+        mean_regret = np.mean(list(r.values()))
+        over = ", ".join(f"{k} {v:.3f}" for k, v in r.items() if v > 0.03)
         print(
-            f"Mean ACC over the {n} sets: "
-            + ", ".join(f"{k} {np.mean(v):.3f}" for k, v in means.items() if k != BASELINE)
-            + f", {BASELINE} {np.mean(means[BASELINE]):.3f}."
+            f"{way}: mean ACC {np.mean(means[way]):.3f}, regret mean {mean_regret:.3f}"
+            f" (over 0.03: {over or 'none'}); within 0.02 of the better k-means baseline on "
+            f"{held} of {n} sets."
         )
-        anchor = np.array(means["better k-means"]) - 0.02
-        held = int((np.array(means["select-silhouette"]) >= anchor).sum())
-        print(
-            f"select-silhouette within 0.02 of the better k-means baseline on {held} of {n} sets."
-        )
+    singles = {k: v for k, v in means.items() if k not in WAYS and len(v) == n}
+    print(
+        f"Mean ACC over the {n} sets: "
+        + ", ".join(f"{k} {np.mean(v):.3f}" for k, v in sorted(singles.items()))
+        + "."
+    )
 
 
 def compare_preparations(first, second):
@@ -230,6 +320,12 @@ def main():
         choices=["minmax", "auto", "auto-rms"],
         help="the skmvc methods' preparation (default: the library's)",
     )
+    parser.add_argument(
+        "--end-to-end",
+        action="store_true",
+        help="fit ConsensusClustering itself on --datasets and --seeds (with --report: "
+        "check it against the stored candidates)",
+    )
     parser.add_argument("--report", action="store_true")
     parser.add_argument("--summary", action="store_true", help="with --report: no table")
     parser.add_argument(
@@ -241,6 +337,10 @@ def main():
     args = parser.parse_args()
     if args.compare_prepare:
         compare_preparations(*args.compare_prepare)
+    elif args.end_to_end and args.report:
+        end_to_end_report(args.data_dir)
+    elif args.end_to_end:
+        end_to_end(args.datasets, args.seeds, args.data_dir)
     elif args.report:
         report(args.data_dir, args.deep_prepare, args.summary)
     else:

@@ -292,33 +292,41 @@ def compare(path: Path, tags: list[str], datasets=None, metrics=("accuracy", "nm
 
 
 def stages(path: Path, tag: str, datasets=None) -> int:
-    """Where each fit's time went: per set and method (the first seed recorded), each
-    stage's epochs, optimiser steps, training seconds and why it stopped, and the fit's
-    seconds (training, plus set-up, labels and restarts)."""
+    """Where each fit's time went: one row per set, one column per method (the first seed
+    recorded): each stage's epochs / optimiser steps / training seconds, the epoch by which
+    its loss had made 99 % of its decrease (:func:`skmvc._benchmark.settled_epoch`) and a
+    mark where early stopping ended it, then the fit's seconds (training, plus set-up,
+    labels and restarts)."""
     rows = [
         r
         for r in read_rows(path)
         if r["tag"] == tag and r.get("stages") and (datasets is None or r["dataset"] in datasets)
     ]
+    methods = [m for m in ORDER if m != BASELINE and any(r["method"] == m for r in rows)]
     print(
-        f"Tag {tag}: each stage as epochs / optimiser steps / seconds (why it stopped; the "
-        "epoch by which it had made 99 % of its loss decrease).\n"
+        "Each stage: epochs / optimiser steps / seconds (settled: the epoch by which it had "
+        "made 99 % of its loss decrease; * stopped early); then the whole fit.\n"
     )
-    print("| set | method | stages | fit (s) |")
-    print("|---|---|---|---|")
-    seen = set()
+    print("| set (n) | " + " | ".join(_display(methods)) + " |")
+    print("|---" * (len(methods) + 1) + "|")
+    cells: dict = {}
     for r in rows:
-        if (r["dataset"], r["method"]) in seen:
-            continue
-        seen.add((r["dataset"], r["method"]))
-        parts = [
-            f"{s['stage']} {s['epochs']} / {s['steps']} / {s['seconds']:.0f} s"
-            + (f" ({s['stopped']}" if s.get("stopped") else " (")
-            + (f"; settled at {s['settled']})" if "settled" in s else ")")
-            for s in r["stages"]
-        ]
-        name = _display([r["method"]])[0]
-        print(f"| {r['dataset']} | {name} | {'; '.join(parts)} | {r['seconds']:.0f} |")
+        cells.setdefault((r["dataset"], r["method"]), r)
+    for name in dict.fromkeys(r["dataset"] for r in rows):
+        out = []
+        for m in methods:
+            r = cells.get((name, m))
+            if r is None:
+                out.append("")
+                continue
+            parts = [
+                f"{s['stage']} {s['epochs']}{'*' if s.get('stopped') == 'plateau' else ''} / "
+                f"{s['steps']} / {s['seconds']:.0f} s (settled {s.get('settled', '?')})"
+                for s in r["stages"]
+            ]
+            out.append("; ".join(parts) + f"; **{r['seconds']:.0f} s**")
+        n = next(r["n_samples"] for r in rows if r["dataset"] == name)
+        print(f"| {name} ({n}) | " + " | ".join(out) + " |")
     return 0
 
 

@@ -54,3 +54,51 @@ def test_the_consensus_benchmark_names_each_preparation_it_fits():
 class _Pipeline:
     def __init__(self, scaler):
         self.named_steps = {"prepare": scaler}
+
+
+def test_the_consensus_report_combines_stored_labels_as_the_call_does(blobs):
+    """From stored candidates' labels the report drops a collapsed candidate and a baseline
+    (as ConsensusClustering.fit does), and selects what the call selects."""
+    from skmvc import ConsensusClustering
+    from skmvc.exceptions import CandidateFailedWarning
+
+    consensus = _script("consensus")
+    views, y = blobs
+    noise = np.random.RandomState(0).randint(3, size=len(y))
+    collapsed = np.zeros(len(y), dtype=int)
+    rows = [
+        {"candidate": "right", "labels": y.tolist()},
+        {"candidate": "noise", "labels": noise.tolist()},
+        {"candidate": "one cluster", "labels": collapsed.tolist()},
+        {"candidate": consensus.BASELINE, "labels": noise.tolist()},
+        {"candidate": consensus.CALL, "labels": noise.tolist()},
+    ]
+    answers = consensus._combined(rows, views, 3, seed=0)
+    assert answers["select-silhouette"][1] == "right"
+    candidates = {r["candidate"]: _Fixed(r["labels"]) for r in rows[:3]}
+    for combine, answer in (("select", "select-silhouette"), ("consensus", "consensus")):
+        call = ConsensusClustering(3, candidates=candidates, combine=combine, random_state=0)
+        with pytest.warns(CandidateFailedWarning, match="one cluster"):
+            call.fit(views)
+        np.testing.assert_array_equal(call.labels_, answers[answer][0])
+    assert call.ranking_["error"][2].startswith("collapsed")
+
+
+class _Fixed:
+    """A clusterer that answers fixed labels (a stored candidate)."""
+
+    def __init__(self, labels=None):
+        self.labels = labels
+
+    def get_params(self, deep=True):
+        return {"labels": self.labels}
+
+    def set_params(self, **params):
+        self.labels = params["labels"]
+        return self
+
+    def fit_predict(self, X, y=None):
+        return np.asarray(self.labels)
+
+    def predict(self, X):
+        return np.asarray(self.labels)
