@@ -133,6 +133,7 @@ def end_to_end_report(data_dir):
     of the same set and seed: the chosen candidate, ACC and the call's wall time."""
     rows = read_rows(RESULTS)
     calls = [r for r in rows if r["candidate"] == CALL]
+    prepare = library_prepare()
     print("| set | seed | call: chosen, ACC, seconds | from the stored candidates: chosen, ACC |")
     print("|---|---|---|---|")
     for call in calls:
@@ -140,7 +141,7 @@ def end_to_end_report(data_dir):
             r
             for r in rows
             if (r["dataset"], r["seed"]) == (call["dataset"], call["seed"])
-            and _row_prepare(r) in (None, library_prepare())
+            and _row_prepare(r) in (None, prepare)
         ]
         labels = np.asarray(call["labels"])
         views, y = load_dataset(call["dataset"], data_dir, n_samples=MAX_SAMPLES, seed=0)

@@ -193,10 +193,8 @@ def _per_method_table(rows, key) -> dict:
 def report(path: Path, profile: str, brief: bool = False) -> int:
     """The regret tables at each level (``brief``: each criterion's mean regret per level
     only), and the figure."""
-    if brief:  # the tables are computed, and only the means printed
-        with contextlib.redirect_stdout(io.StringIO()):
-            levels = _tables(path, profile)
-    else:
+    quiet = contextlib.redirect_stdout(io.StringIO()) if brief else contextlib.nullcontext()
+    with quiet:  # brief: the tables are computed, and only the means printed
         levels = _tables(path, profile)
     if brief:
         print(f"Mean regret (best − selected ACC) of each criterion; {profile} schedules.\n")
