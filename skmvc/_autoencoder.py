@@ -7,6 +7,7 @@ from __future__ import annotations
 from functools import partial
 from numbers import Integral
 
+import numpy as np
 import torch
 from sklearn.utils._param_validation import Interval, StrOptions
 
@@ -14,7 +15,7 @@ from ._engine import OptimizerSpec, Stage, Step, build_optimizer
 from ._schedules import AUTO_PRETRAIN, AUTO_TRAIN
 from .base import BaseMultiViewClustering
 from .losses import reconstruction_loss
-from .nn import init_children
+from .nn import init_children, view_sized_layers
 from .nn.missing import term_on_present
 
 __all__ = ["AutoencoderClustering", "reconstruction_pretraining", "reconstruction_terms"]
@@ -52,6 +53,9 @@ def reconstruction_pretraining(encoders, decoders, epochs, lr, name="pretrain"):
     ]
 
 
+#: The papers' encoder widths of the three autoencoder methods (``d-500-500-2000-latent``).
+PAPER_ENCODER_LAYERS = (500, 500, 2000)
+
 #: The papers' schedule of the three autoencoder methods (200 + 50 epochs, batches of 256,
 #: the last epoch), to which each adds its own.
 AUTOENCODER_PAPER = dict(
@@ -76,7 +80,7 @@ class AutoencoderClustering(BaseMultiViewClustering):
         **BaseMultiViewClustering._parameter_constraints,
         "pretrain_epochs": [Interval(Integral, 0, None, closed="left"), StrOptions({"auto"})],
         "max_epochs": [Interval(Integral, 1, None, closed="left"), StrOptions({"auto"})],
-        "encoder_layers": ["array-like"],
+        "encoder_layers": ["array-like", StrOptions({"auto"})],
         "latent_dim": [Interval(Integral, 1, None, closed="left")],
         "autoencoder_factory": [callable, None],
         "image_autoencoder": [StrOptions({"conv", "mlp"})],
@@ -87,6 +91,14 @@ class AutoencoderClustering(BaseMultiViewClustering):
         """PyTorch's default scheme drawn from ``generator``; a user's autoencoders are kept."""
         keep = ("autoencoders",) if self.autoencoder_factory is not None else ()
         return init_children(module, generator, keep=keep)
+
+    def _view_layers(self, view_shapes) -> list:
+        """Each view's encoder widths: ``encoder_layers``, or for ``"auto"`` the papers'
+        :data:`PAPER_ENCODER_LAYERS` narrowed for views of fewer features than its first
+        width (:func:`skmvc.nn.view_sized_layers`)."""
+        if isinstance(self.encoder_layers, str):
+            return [view_sized_layers(PAPER_ENCODER_LAYERS, int(np.prod(s))) for s in view_shapes]
+        return [self._layer_widths()] * len(view_shapes)
 
     def _reconstruction(self, module, batch):
         """Mean squared reconstruction error, summed over views (pre-training loss)."""

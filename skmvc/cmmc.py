@@ -333,7 +333,7 @@ cluster_centers_, view_patterns_, pattern_centers_
         module = _CMMCNetwork(
             view_shapes,
             self.n_clusters,
-            self._layer_widths(),
+            self._view_layers(view_shapes),
             self.latent_dim,
             self.feature_dim,
             self.hidden_dim,

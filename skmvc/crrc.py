@@ -384,7 +384,7 @@ view_patterns_, pattern_centers_
         module = _CRRCNetwork(
             view_shapes,
             self.n_clusters,
-            self._layer_widths(),
+            self._view_layers(view_shapes),
             self.latent_dim,
             self.feature_dim,
             self.fusion_hidden,

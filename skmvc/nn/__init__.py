@@ -1,7 +1,13 @@
 """Network building blocks shared by the methods (pure PyTorch, no scikit-learn)."""
 
 from ._init import init_children, init_weights
-from .autoencoder import Autoencoder, ConvAutoencoder, build_autoencoders, encode_views
+from .autoencoder import (
+    Autoencoder,
+    ConvAutoencoder,
+    build_autoencoders,
+    encode_views,
+    view_sized_layers,
+)
 from .encoders import (
     MLP,
     CNNEncoder,
@@ -25,6 +31,7 @@ __all__ = [
     "ConvAutoencoder",
     "build_autoencoders",
     "encode_views",
+    "view_sized_layers",
     "CNNEncoder",
     "ConvNetEncoder",
     "build_encoders",

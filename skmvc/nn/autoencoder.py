@@ -10,7 +10,13 @@ from torch import nn
 
 from .encoders import MLP, CNNEncoder, image_module, output_size
 
-__all__ = ["Autoencoder", "ConvAutoencoder", "build_autoencoders", "encode_views"]
+__all__ = [
+    "Autoencoder",
+    "ConvAutoencoder",
+    "build_autoencoders",
+    "encode_views",
+    "view_sized_layers",
+]
 
 
 class Autoencoder(nn.Module):
@@ -127,9 +133,31 @@ def encode_views(autoencoders: Sequence[nn.Module], views) -> list[torch.Tensor]
     ]
 
 
+def view_sized_layers(layers: Sequence[int], n_features: int, least: int = 32) -> tuple[int, ...]:
+    """``layers`` narrowed in proportion for a view narrower than their first width.
+
+    A view of ``n_features < layers[0]`` features gets every width scaled by
+    ``n_features / layers[0]`` (the network keeps its shape, and no hidden layer is wider,
+    relative to its input, than ``layers`` on a view of ``layers[0]`` features), but no
+    width below ``least`` nor above its own; a wider view gets ``layers`` unchanged.
+
+    Examples
+    --------
+    >>> from skmvc.nn import view_sized_layers
+    >>> view_sized_layers((500, 500, 2000), 27)
+    (32, 32, 108)
+    >>> view_sized_layers((500, 500, 2000), 250)
+    (250, 250, 1000)
+    >>> view_sized_layers((500, 500, 2000), 784)
+    (500, 500, 2000)
+    """
+    scale = min(1.0, n_features / layers[0])
+    return tuple(min(int(w), max(least, round(w * scale))) for w in layers)
+
+
 def build_autoencoders(
     view_shapes: Sequence[Sequence[int]],
-    encoder_layers: Sequence[int],
+    encoder_layers: Sequence,
     latent_dim: int,
     factory=None,
     conv_images: bool = False,
@@ -137,7 +165,8 @@ def build_autoencoders(
     """One autoencoder per view: ``factory(v, shape)`` if given (checked to return
     ``(latent, reconstruction)`` with a ``latent_dim``-wide latent), else an MLP
     :class:`~skmvc.nn.Autoencoder`, or with ``conv_images`` a
-    :class:`~skmvc.nn.ConvAutoencoder` for image views ``(C, H, W)``.
+    :class:`~skmvc.nn.ConvAutoencoder` for image views ``(C, H, W)``. ``encoder_layers``
+    is one sequence of widths for every view, or one sequence per view.
 
     Examples
     --------
@@ -150,16 +179,18 @@ def build_autoencoders(
     ['Autoencoder', 'ConvAutoencoder']
     """
     if factory is None:
+        shared = all(isinstance(w, (int, np.integer)) for w in encoder_layers)
+        per_view = [encoder_layers] * len(view_shapes) if shared else list(encoder_layers)
         return nn.ModuleList(
             image_module(
                 v,
                 tuple(s),
-                lambda s: ConvAutoencoder(s, encoder_layers, latent_dim),
+                lambda s, layers=layers: ConvAutoencoder(s, layers, latent_dim),
                 'image_autoencoder="mlp" or autoencoder_factory',
             )
             if conv_images and len(s) == 3
-            else Autoencoder(int(np.prod(s)), encoder_layers, latent_dim)
-            for v, s in enumerate(view_shapes)
+            else Autoencoder(int(np.prod(s)), layers, latent_dim)
+            for v, (s, layers) in enumerate(zip(view_shapes, per_view))
         )
     modules = []
     for v, shape in enumerate(view_shapes):
