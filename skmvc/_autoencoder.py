@@ -94,8 +94,8 @@ class AutoencoderClustering(BaseMultiViewClustering):
 
     def _view_layers(self, view_shapes) -> list:
         """Each view's encoder widths: ``encoder_layers``, or for ``"auto"`` the papers'
-        :data:`PAPER_ENCODER_LAYERS` narrowed for views of fewer features than its first
-        width (:func:`skmvc.nn.view_sized_layers`)."""
+        :data:`PAPER_ENCODER_LAYERS` narrowed in proportion for views of few features
+        (:func:`skmvc.nn.view_sized_layers`)."""
         if isinstance(self.encoder_layers, str):
             return [view_sized_layers(PAPER_ENCODER_LAYERS, int(np.prod(s))) for s in view_shapes]
         return [self._layer_widths()] * len(view_shapes)

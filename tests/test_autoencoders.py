@@ -93,13 +93,13 @@ def test_crrc_encodes_image_views_with_a_conv_autoencoder_by_default():
 
 @pytest.mark.parametrize("name", ["CMMCClustering", "CRRCClustering", "RAVClustering"])
 def test_auto_encoder_layers_narrow_only_the_narrow_views(name):
-    """``encoder_layers="auto"``: a view narrower than the papers' first width (500) gets
-    the papers' widths scaled to it, a wider one the papers' network; ``predict`` and a
-    saved model rebuild the same network."""
+    """``encoder_layers="auto"``: a view of fewer than 125 features (a quarter of the
+    papers' first width) gets the papers' widths scaled to it, a wider one the papers'
+    network."""
     from skmvc.nn import view_sized_layers
 
     rng = np.random.RandomState(0)
-    views = [rng.rand(30, 20), rng.rand(30, 600)]
+    views = [rng.rand(30, 20), rng.rand(30, 130)]
     est = ESTIMATORS[name](
         n_clusters=2, pretrain_epochs=1, max_epochs=1, encoder_layers="auto"
     ).fit(views)
@@ -107,7 +107,7 @@ def test_auto_encoder_layers_narrow_only_the_narrow_views(name):
         [m.out_features for m in ae.encoder.modules() if isinstance(m, torch.nn.Linear)][:-1]
         for ae in est.module_.autoencoders
     ]
-    assert widths == [[32, 32, 80], [500, 500, 2000]]
+    assert widths == [[80, 80, 320], [500, 500, 2000]]
     assert widths[0] == list(view_sized_layers((500, 500, 2000), 20))
     assert est.predict(views).shape == (30,)
 
@@ -115,7 +115,8 @@ def test_auto_encoder_layers_narrow_only_the_narrow_views(name):
 def test_view_sized_layers_keep_the_shape_and_its_bounds():
     from skmvc.nn import view_sized_layers
 
-    assert view_sized_layers((500, 500, 2000), 100) == (100, 100, 400)
-    assert view_sized_layers((500, 500, 2000), 3) == (32, 32, 32)
-    assert view_sized_layers((16, 8), 2, least=32) == (16, 8)  # never above its own width
+    assert view_sized_layers((500, 500, 2000), 25) == (100, 100, 400)
+    assert view_sized_layers((500, 500, 2000), 3) == (64, 64, 64)
+    assert view_sized_layers((16, 8), 2) == (16, 8)  # never above its own width
+    assert view_sized_layers((500, 500, 2000), 100, ratio=1, least=32) == (100, 100, 400)
     assert view_sized_layers((500, 500, 2000), 5000) == (500, 500, 2000)

@@ -133,25 +133,27 @@ def encode_views(autoencoders: Sequence[nn.Module], views) -> list[torch.Tensor]
     ]
 
 
-def view_sized_layers(layers: Sequence[int], n_features: int, least: int = 32) -> tuple[int, ...]:
-    """``layers`` narrowed in proportion for a view narrower than their first width.
+def view_sized_layers(
+    layers: Sequence[int], n_features: int, ratio: float = 4.0, least: int = 64
+) -> tuple[int, ...]:
+    """``layers`` narrowed in proportion for a view of few features.
 
-    A view of ``n_features < layers[0]`` features gets every width scaled by
-    ``n_features / layers[0]`` (the network keeps its shape, and no hidden layer is wider,
-    relative to its input, than ``layers`` on a view of ``layers[0]`` features), but no
-    width below ``least`` nor above its own; a wider view gets ``layers`` unchanged.
+    A view of ``n_features`` features with ``ratio * n_features < layers[0]`` gets every
+    width scaled by ``ratio * n_features / layers[0]`` (the network keeps its shape, and its
+    first hidden layer is ``ratio`` times as wide as the view), but no width below ``least``
+    nor above its own; a wider view gets ``layers`` unchanged.
 
     Examples
     --------
     >>> from skmvc.nn import view_sized_layers
     >>> view_sized_layers((500, 500, 2000), 27)
-    (32, 32, 108)
-    >>> view_sized_layers((500, 500, 2000), 250)
-    (250, 250, 1000)
-    >>> view_sized_layers((500, 500, 2000), 784)
+    (108, 108, 432)
+    >>> view_sized_layers((500, 500, 2000), 3)
+    (64, 64, 64)
+    >>> view_sized_layers((500, 500, 2000), 125)
     (500, 500, 2000)
     """
-    scale = min(1.0, n_features / layers[0])
+    scale = min(1.0, ratio * n_features / layers[0])
     return tuple(min(int(w), max(least, round(w * scale))) for w in layers)
 
 
