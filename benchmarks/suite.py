@@ -126,9 +126,9 @@ def main(argv=None) -> int:
     parser.add_argument(
         "--metrics",
         nargs="+",
-        choices=["accuracy", "nmi"],
+        choices=["accuracy", "nmi", "seconds"],
         default=["accuracy", "nmi"],
-        help="with --compare: the per-set tables to print",
+        help="with --compare: the per-set tables to print (seconds: of the whole fit)",
     )
     parser.add_argument("--stages", metavar="TAG", help="print where each fit's time went")
     args = parser.parse_args(argv)
@@ -251,8 +251,9 @@ def report(path: Path, datasets=DATASETS, methods=ORDER, tag="default") -> int:
 
 
 def compare(path: Path, tags: list[str], datasets=None, metrics=("accuracy", "nmi")) -> int:
-    """Tags side by side: per set and method, each tag's mean ACC (then NMI) in the order
-    given, and each method's mean over the sets every tag has; the best tag in bold."""
+    """Tags side by side: per set and method, each tag's mean ACC (then NMI, then fit
+    seconds, as ``metrics`` asks) in the order given, and each method's mean over the sets
+    every tag has; the best tag in bold (ACC, NMI)."""
     cells: dict = {}
     for r in read_rows(path):
         if r["tag"] in tags and (datasets is None or r["dataset"] in datasets):
@@ -263,7 +264,7 @@ def compare(path: Path, tags: list[str], datasets=None, metrics=("accuracy", "nm
         print(f"Tag {tags[0]}, mean over seeds.")
     else:
         print(f"Each cell: {' / '.join(tags)}, mean over seeds; the best in bold.")
-    for key, name in (("accuracy", "ACC"), ("nmi", "NMI")):
+    for key, name in (("accuracy", "ACC"), ("nmi", "NMI"), ("seconds", "Fit seconds")):
         if key not in metrics:
             continue
         print(f"\n{name}:\n")
@@ -273,21 +274,32 @@ def compare(path: Path, tags: list[str], datasets=None, metrics=("accuracy", "nm
             line = [d]
             for m in methods:
                 means = [_mean(cells.get((d, m, t), []), key) for t in tags]
-                line.append(_bold_best(means) if len(tags) > 1 else _fmt(means[0]))
+                if key == "seconds":
+                    line.append(" / ".join(f"{v:.0f}" if np.isfinite(v) else "" for v in means))
+                else:
+                    line.append(_bold_best(means) if len(tags) > 1 else _fmt(means[0]))
             print("| " + " | ".join(line) + " |")
     if len(tags) == 1:
         return 0
-    print("\nMean ACC over the sets where every preparation has a cell:\n")
-    print("| method | " + " | ".join(tags) + " |")
-    print("|---" * (len(tags) + 1) + "|")
+    timed = "seconds" in metrics
+    print(
+        "\nMean ACC over the sets where every tag has a cell"
+        + (", and mean fit seconds" if timed else "")
+        + ":\n"
+    )
+    print("| method | " + " | ".join(tags) + " |" + " fit seconds |" * timed)
+    print("|---" * (len(tags) + 1 + timed) + "|")
     for m in methods:
-        grid = np.array(
-            [[_mean(cells.get((d, m, t), []), "accuracy") for t in tags] for d in sets]
-        )
-        grid = grid[np.isfinite(grid).all(axis=1)]
+        keys = [d for d in sets if all(cells.get((d, m, t)) for t in tags)]
+        grid = np.array([[_mean(cells[d, m, t], "accuracy") for t in tags] for d in keys])
         if len(grid):
-            means = grid.mean(axis=0)
-            print(f"| {_display([m])[0]} ({len(grid)} sets) | " + _bold_best(means, " | ") + " |")
+            line = f"| {_display([m])[0]} ({len(grid)} sets) | " + _bold_best(
+                grid.mean(axis=0), " | "
+            )
+            if timed:
+                seconds = [np.mean([_mean(cells[d, m, t], "seconds") for d in keys]) for t in tags]
+                line += " | " + " / ".join(f"{v:.0f}" for v in seconds)
+            print(line + " |")
     return 0
 
 
