@@ -149,8 +149,12 @@ class CMMCClustering(AutoencoderClustering):
         τ_F of the feature contrast (Eq. 3; paper: 0.5).
     label_temperature : float, default=1.0
         τ_L of the label contrast (Eq. 8; paper: 1.0).
-    encoder_layers : tuple of int, default=(500, 500, 2000)
+    encoder_layers : tuple of int or "auto", default=(500, 500, 2000)
         Hidden widths of each view's encoder; the decoder mirrors them (paper).
+        ``"auto"`` narrows them in proportion for a view of fewer than 125 features, so
+        that its first hidden layer is four times as wide as the view (at least 64 units;
+        :func:`skmvc.nn.view_sized_layers`): a 27-feature view gets 108-108-432, about a
+        tenth of the work a sample. A wider view keeps the papers' network.
     latent_dim : int, default=512
         Width of the latents z^v (paper).
     feature_dim : int, default=128

@@ -150,8 +150,12 @@ class CRRCClustering(AutoencoderClustering):
         scale (Scene-15 0.396, MSRC-v1 0.746, Handwritten 0.830) and lost 0.094 on MSRC-v1
         at rate 0.7, so no rule turns it on by itself (``docs/benchmarks.md``, "Missing
         views").
-    encoder_layers : tuple of int, default=(500, 500, 2000)
+    encoder_layers : tuple of int or "auto", default=(500, 500, 2000)
         Hidden widths of each view's encoder; the decoder mirrors them.
+        ``"auto"`` narrows them in proportion for a view of fewer than 125 features, so
+        that its first hidden layer is four times as wide as the view (at least 64 units;
+        :func:`skmvc.nn.view_sized_layers`): a 27-feature view gets 108-108-432, about a
+        tenth of the work a sample. A wider view keeps the papers' network.
     latent_dim : int, default=64
         Width of the latents z^v.
     feature_dim : int, default=20

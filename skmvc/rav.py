@@ -158,9 +158,13 @@ class RAVClustering(AutoencoderClustering):
         latents; read before the first epoch, every 5 epochs and at the last; no labels)
         is more than 0.1 below its best reading, and then the earliest best-reading
         epoch's.
-    encoder_layers : tuple of int, default=(500, 500, 2000)
+    encoder_layers : tuple of int or "auto", default=(500, 500, 2000)
         *Assumption* (as CMMC): hidden widths of each view's encoder; the decoder mirrors
         them.
+        ``"auto"`` narrows them in proportion for a view of fewer than 125 features, so
+        that its first hidden layer is four times as wide as the view (at least 64 units;
+        :func:`skmvc.nn.view_sized_layers`): a 27-feature view gets 108-108-432, about a
+        tenth of the work a sample. A wider view keeps the papers' network.
     latent_dim : int, default=512
         *Assumption* (as CMMC): width of the latents.
     hidden_dim : int, default=512
