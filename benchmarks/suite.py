@@ -135,7 +135,7 @@ def main(argv=None) -> int:
     if args.stages:
         return stages(args.results, args.stages, args.datasets)
     if args.compare:
-        return compare(args.results, args.compare, args.datasets, args.metrics)
+        return compare(args.results, args.compare, args.datasets, args.metrics, args.methods)
     if args.report:
         return report(args.results, args.datasets or DATASETS, args.methods, args.tag)
     if args.threads:
@@ -250,13 +250,16 @@ def report(path: Path, datasets=DATASETS, methods=ORDER, tag="default") -> int:
     return 0
 
 
-def compare(path: Path, tags: list[str], datasets=None, metrics=("accuracy", "nmi")) -> int:
+def compare(
+    path: Path, tags: list[str], datasets=None, metrics=("accuracy", "nmi"), methods=ORDER
+) -> int:
     """Tags side by side: per set and method, each tag's mean ACC (then NMI, then fit
     seconds, as ``metrics`` asks) in the order given, and each method's mean over the sets
     every tag has; the best tag in bold (ACC, NMI)."""
     cells: dict = {}
     for r in read_rows(path):
-        if r["tag"] in tags and (datasets is None or r["dataset"] in datasets):
+        wanted = datasets is None or r["dataset"] in datasets
+        if r["tag"] in tags and r["method"] in methods and wanted:
             cells.setdefault((r["dataset"], r["method"], r["tag"]), []).append(r)
     sets = list(dict.fromkeys(k[0] for k in cells))
     methods = [m for m in ORDER if any(k[1] == m for k in cells)]
