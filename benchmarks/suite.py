@@ -125,10 +125,11 @@ def main(argv=None) -> int:
     )
     parser.add_argument(
         "--metrics",
-        nargs="+",
+        nargs="*",
         choices=["accuracy", "nmi", "seconds"],
         default=["accuracy", "nmi"],
-        help="with --compare: the per-set tables to print (seconds: of the whole fit)",
+        help="with --compare: the per-set tables to print (seconds: of the whole fit; none: "
+        "only each method's means)",
     )
     parser.add_argument("--stages", metavar="TAG", help="print where each fit's time went")
     args = parser.parse_args(argv)
@@ -284,25 +285,23 @@ def compare(
             print("| " + " | ".join(line) + " |")
     if len(tags) == 1:
         return 0
-    timed = "seconds" in metrics
-    print(
-        "\nMean ACC over the sets where every tag has a cell"
-        + (", and mean fit seconds" if timed else "")
-        + ":\n"
-    )
-    print("| method | " + " | ".join(tags) + " |" + " fit seconds |" * timed)
-    print("|---" * (len(tags) + 1 + timed) + "|")
+    first, *others = tags
+    print("\nMean ACC over the sets where every tag has a cell, and mean fit seconds:\n")
+    below = f" sets more than 0.03 below {first} |" if len(others) == 1 else ""
+    print("| method | " + " | ".join(tags) + " | fit seconds |" + below)
+    print("|---" * (len(tags) + 2 + bool(below)) + "|")
     for m in methods:
         keys = [d for d in sets if all(cells.get((d, m, t)) for t in tags)]
+        if not keys:
+            continue
         grid = np.array([[_mean(cells[d, m, t], "accuracy") for t in tags] for d in keys])
-        if len(grid):
-            line = f"| {_display([m])[0]} ({len(grid)} sets) | " + _bold_best(
-                grid.mean(axis=0), " | "
-            )
-            if timed:
-                seconds = [np.mean([_mean(cells[d, m, t], "seconds") for d in keys]) for t in tags]
-                line += " | " + " / ".join(f"{v:.0f}" for v in seconds)
-            print(line + " |")
+        seconds = [np.mean([_mean(cells[d, m, t], "seconds") for d in keys]) for t in tags]
+        line = f"| {_display([m])[0]} ({len(keys)} sets) | " + _bold_best(grid.mean(axis=0), " | ")
+        line += " | " + " / ".join(f"{v:.0f}" for v in seconds) + " |"
+        if below:
+            lost = [f"{d} {b - a:+.3f}" for d, (a, b) in zip(keys, grid) if b < a - 0.03]
+            line += " " + (", ".join(lost) or "none") + " |"
+        print(line)
     return 0
 
 

@@ -102,3 +102,24 @@ class _Fixed:
 
     def predict(self, X):
         return np.asarray(self.labels)
+
+
+def test_suite_compare_names_the_sets_a_setting_loses(tmp_path, capsys):
+    """``suite.py --compare A B``: each method's mean ACC and fit seconds per tag over the
+    sets both have, and the sets where B lies more than 0.03 below A."""
+    import json
+
+    rows = [
+        dict(tag=tag, method="crrc", dataset=name, seed=seed, accuracy=acc, seconds=sec)
+        for tag, name, acc, sec in [
+            ("old", "A", 0.80, 100), ("new", "A", 0.70, 10),
+            ("old", "B", 0.50, 300), ("new", "B", 0.52, 30),
+            ("old", "C", 0.90, 50),  # only one tag: left out of the means
+        ]
+        for seed in (0, 1)
+    ]  # fmt: skip
+    path = tmp_path / "rows.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    _script("suite").compare(path, ["old", "new"], metrics=())
+    out = capsys.readouterr().out
+    assert "| CRRC (2 sets) | **0.650** | 0.610 | 200 / 20 | A -0.100 |" in out
