@@ -92,10 +92,10 @@ def test_crrc_encodes_image_views_with_a_conv_autoencoder_by_default():
 
 
 @pytest.mark.parametrize("name", ["CMMCClustering", "CRRCClustering", "RAVClustering"])
-def test_auto_encoder_layers_narrow_only_the_narrow_views(name):
+def test_auto_encoder_layers_narrow_only_the_narrow_views(name, tmp_path):
     """``encoder_layers="auto"``: a view of fewer than 125 features (a quarter of the
     papers' first width) gets the papers' widths scaled to it, a wider one the papers'
-    network."""
+    network; a saved model rebuilds the same networks."""
     from skmvc.nn import view_sized_layers
 
     rng = np.random.RandomState(0)
@@ -109,7 +109,9 @@ def test_auto_encoder_layers_narrow_only_the_narrow_views(name):
     ]
     assert widths == [[80, 80, 320], [500, 500, 2000]]
     assert widths[0] == list(view_sized_layers((500, 500, 2000), 20))
-    assert est.predict(views).shape == (30,)
+    est.save(tmp_path / "model.skmvc")
+    loaded = type(est).load(tmp_path / "model.skmvc")
+    np.testing.assert_array_equal(loaded.predict(views), est.predict(views))
 
 
 def test_view_sized_layers_keep_the_shape_and_its_bounds():
