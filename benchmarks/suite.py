@@ -266,7 +266,7 @@ def compare(
     methods = [m for m in ORDER if any(k[1] == m for k in cells)]
     if len(tags) == 1:
         print(f"Tag {tags[0]}, mean over seeds.")
-    else:
+    elif metrics:
         print(f"Each cell: {' / '.join(tags)}, mean over seeds; the best in bold.")
     for key, name in (("accuracy", "ACC"), ("nmi", "NMI"), ("seconds", "Fit seconds")):
         if key not in metrics:
@@ -286,7 +286,7 @@ def compare(
     if len(tags) == 1:
         return 0
     first, *others = tags
-    print("\nMean ACC over the sets where every tag has a cell, and mean fit seconds:\n")
+    print("\n" * bool(metrics) + "Mean ACC over the sets every tag has, and mean fit seconds:\n")
     below = f" sets more than 0.03 below {first} |" if len(others) == 1 else ""
     print("| method | " + " | ".join(tags) + " | fit seconds |" + below)
     print("|---" * (len(tags) + 2 + bool(below)) + "|")
