@@ -16,7 +16,12 @@ from sklearn.metrics.cluster import contingency_matrix
 from sklearn.utils._param_validation import Interval, StrOptions
 from torch import nn
 
-from ._autoencoder import AUTOENCODER_PAPER, AutoencoderClustering, reconstruction_terms
+from ._autoencoder import (
+    AUTOENCODER_PAPER,
+    PAPER_ENCODER_LAYERS,
+    AutoencoderClustering,
+    reconstruction_terms,
+)
 from ._docs import with_shared_parameters
 from ._engine import apply_module
 from ._labels import ASSIGN_LABELS_CONSTRAINT, KMEANS_N_INIT
@@ -285,7 +290,7 @@ cluster_centers_, view_patterns_, pattern_centers_
         lr=3e-4,
         feature_temperature=0.5,
         label_temperature=1.0,
-        encoder_layers=(500, 500, 2000),
+        encoder_layers=PAPER_ENCODER_LAYERS,
         latent_dim=512,
         feature_dim=128,
         hidden_dim=512,

@@ -12,7 +12,12 @@ import torch.nn.functional as F
 from sklearn.utils._param_validation import Interval
 from torch import nn
 
-from ._autoencoder import AUTOENCODER_PAPER, AutoencoderClustering, reconstruction_terms
+from ._autoencoder import (
+    AUTOENCODER_PAPER,
+    PAPER_ENCODER_LAYERS,
+    AutoencoderClustering,
+    reconstruction_terms,
+)
 from ._docs import with_shared_parameters
 from ._engine import apply_module
 from ._labels import embedding_centers
@@ -330,7 +335,7 @@ view_patterns_, pattern_centers_
         temperature=0.5,
         view_contrast_weight=1.0,
         view_prediction_weight=0.0,
-        encoder_layers=(500, 500, 2000),
+        encoder_layers=PAPER_ENCODER_LAYERS,
         latent_dim=64,
         feature_dim=20,
         fusion_hidden=256,

@@ -10,7 +10,12 @@ import torch
 from sklearn.utils._param_validation import Interval
 from torch import nn
 
-from ._autoencoder import AUTOENCODER_PAPER, AutoencoderClustering, reconstruction_terms
+from ._autoencoder import (
+    AUTOENCODER_PAPER,
+    PAPER_ENCODER_LAYERS,
+    AutoencoderClustering,
+    reconstruction_terms,
+)
 from ._docs import with_shared_parameters
 from ._engine import apply_module
 from ._labels import ASSIGN_LABELS_CONSTRAINT
@@ -263,7 +268,7 @@ cluster_centers_, view_patterns_, pattern_centers_
         scale_global_distance=True,
         use_view_weights=True,
         epoch_selection="last",
-        encoder_layers=(500, 500, 2000),
+        encoder_layers=PAPER_ENCODER_LAYERS,
         latent_dim=512,
         hidden_dim=512,
         autoencoder_factory=None,
